@@ -1,0 +1,37 @@
+package dev.spotdrill.core.drill;
+
+import java.time.Instant;
+import java.util.Set;
+
+/**
+ * A per-target condition with a {@link Window}. The drill evaluates it against the {@link Timeline} until it is
+ * met or its deadline passes; the result is a {@link Verdict}.
+ *
+ * <p>An <em>eventual</em> expectation (the default) is met by the first matching observation inside its window.
+ * A {@linkplain #continuous() continuous} one (availability) must hold for the whole window and is decided at
+ * the deadline, or at its first violation.
+ */
+public interface Expectation {
+
+    /** The expectation as the user wrote it, e.g. {@code @ExpectImdsNotice(action="terminate")}. */
+    String name();
+
+    /** When it must be met. */
+    Window window();
+
+    /** The probes the drill must run for it. */
+    Set<ProbeKind> needs();
+
+    /**
+     * Evaluates the timeline for one target.
+     *
+     * @param windowStart when the window opened (world time)
+     * @param deadline when it closes (world time)
+     */
+    Evaluation evaluate(Timeline timeline, Target target, Instant windowStart, Instant deadline);
+
+    /** Whether it must hold for the whole window rather than happen once inside it. */
+    default boolean continuous() {
+        return false;
+    }
+}
