@@ -28,6 +28,7 @@ public final class World {
     private final Function<String, URI> imdsEndpoints;
     private final KubeAccess kube;
     private final Map<String, String> facts;
+    private final Map<String, java.util.function.Supplier<String>> attachments;
 
     private World(Builder b) {
         this.name = requireText(b.name, "name");
@@ -38,6 +39,7 @@ public final class World {
         this.imdsEndpoints = b.imdsEndpoints;
         this.kube = b.kube;
         this.facts = Map.copyOf(b.facts);
+        this.attachments = Map.copyOf(b.attachments);
     }
 
     /** A builder for a world with the given name, for example {@code "lab"} or {@code "aws"}. */
@@ -90,6 +92,16 @@ public final class World {
         return facts;
     }
 
+    /**
+     * Evidence this world can give a report when a drill ends, by name: the lab gives its API-call log as
+     * {@code lab-call-log}. Never secrets.
+     */
+    public Map<String, String> attachments() {
+        Map<String, String> out = new LinkedHashMap<>();
+        attachments.forEach((k, v) -> out.put(k, v.get()));
+        return out;
+    }
+
     @Override
     public String toString() {
         return "World[" + name + ", region=" + region + ", pace=" + clock.pace() + "]";
@@ -112,6 +124,7 @@ public final class World {
         private Function<String, URI> imdsEndpoints = id -> URI.create("http://169.254.169.254");
         private KubeAccess kube;
         private final Map<String, String> facts = new LinkedHashMap<>();
+        private final Map<String, java.util.function.Supplier<String>> attachments = new LinkedHashMap<>();
 
         private Builder(String name) {
             this.name = name;
@@ -149,6 +162,11 @@ public final class World {
 
         public Builder fact(String key, String value) {
             facts.put(key, value);
+            return this;
+        }
+
+        public Builder attachment(String name, java.util.function.Supplier<String> content) {
+            attachments.put(name, content);
             return this;
         }
 

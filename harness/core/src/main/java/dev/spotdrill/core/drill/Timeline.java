@@ -17,6 +17,7 @@ import java.util.function.Predicate;
 public final class Timeline {
     private final List<Observation> observations = new CopyOnWriteArrayList<>();
     private final List<Consumer<Observation>> subscribers = new CopyOnWriteArrayList<>();
+    private final java.util.Map<String, String> status = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Instant start;
     private volatile Duration leadTime;
 
@@ -37,6 +38,19 @@ public final class Timeline {
     public void start(Instant start, Duration leadTime) {
         this.start = start;
         this.leadTime = leadTime;
+    }
+
+    /**
+     * Records a probe's latest reading of something that is not (yet) an observation, for failure messages:
+     * for example {@code imds:instance-action} = {@code GET ... -> 404 at +119.8s}.
+     */
+    public void status(String targetId, String key, String text) {
+        status.put(targetId + "|" + key, text);
+    }
+
+    /** A probe's latest reading, or empty. */
+    public Optional<String> status(String targetId, String key) {
+        return Optional.ofNullable(status.get(targetId + "|" + key));
     }
 
     /** START, once the experiment runs. */

@@ -1,0 +1,136 @@
+package dev.spotdrill.core.aws;
+
+import dev.spotdrill.core.AwsService;
+import dev.spotdrill.core.World;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.imds.Ec2MetadataClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.fis.FisClient;
+import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.sts.StsClient;
+
+/**
+ * The AWS SDK v2 clients of one {@link World}: the same code path for the lab and for AWS, differing only in
+ * endpoints, credentials and region.
+ */
+public final class AwsClients {
+    private static final Map<World, AwsClients> CACHE = new ConcurrentHashMap<>();
+
+    private final World world;
+    private final SdkHttpClient http;
+    private final AwsCredentialsProvider credentials;
+    private volatile FisClient fis;
+    private volatile Ec2Client ec2;
+    private volatile StsClient sts;
+    private volatile IamClient iam;
+
+    private AwsClients(World world) {
+        this.world = world;
+        this.http = UrlConnectionHttpClient.builder()
+                .connectionTimeout(Duration.ofSeconds(5))
+                .socketTimeout(Duration.ofSeconds(30))
+                .build();
+        this.credentials = world.credentials()
+                .<AwsCredentialsProvider>map(c -> StaticCredentialsProvider.create(
+                        c.sessionToken().isPresent()
+                                ? AwsSessionCredentials.create(
+                                        c.accessKeyId(),
+                                        c.secretAccessKey().reveal(),
+                                        c.sessionToken().get().reveal())
+                                : AwsBasicCredentials.create(
+                                        c.accessKeyId(), c.secretAccessKey().reveal())))
+                .orElseGet(() -> DefaultCredentialsProvider.builder().build());
+    }
+
+    /** The clients of a world, created once per world. */
+    public static AwsClients of(World world) {
+        return CACHE.computeIfAbsent(world, AwsClients::new);
+    }
+
+    public FisClient fis() {
+        if (fis == null) {
+            synchronized (this) {
+                if (fis == null) {
+                    fis = configure(FisClient.builder(), AwsService.FIS).build();
+                }
+            }
+        }
+        return fis;
+    }
+
+    public Ec2Client ec2() {
+        if (ec2 == null) {
+            synchronized (this) {
+                if (ec2 == null) {
+                    ec2 = configure(Ec2Client.builder(), AwsService.EC2).build();
+                }
+            }
+        }
+        return ec2;
+    }
+
+    public StsClient sts() {
+        if (sts == null) {
+            synchronized (this) {
+                if (sts == null) {
+                    sts = configure(StsClient.builder(), AwsService.STS).build();
+                }
+            }
+        }
+        return sts;
+    }
+
+    public IamClient iam() {
+        if (iam == null) {
+            synchronized (this) {
+                if (iam == null) {
+                    // IAM is global: it signs for aws-global whatever the drill's region.
+                    iam = configure(IamClient.builder(), AwsService.IAM, Region.AWS_GLOBAL)
+                            .build();
+                }
+            }
+        }
+        return iam;
+    }
+
+    /** The HTTP client every client of this world shares. */
+    SdkHttpClient http() {
+        return http;
+    }
+
+    /** A new IMDS client for one instance, on the world's IMDS route; the caller closes it. */
+    public Ec2MetadataClient imds(String instanceId) {
+        return Ec2MetadataClient.builder()
+                .endpoint(world.imdsEndpoint(instanceId))
+                .httpClient(http)
+                .tokenTtl(Duration.ofHours(6))
+                .build();
+    }
+
+    private <B extends AwsClientBuilder<B, C> & AwsSyncClientBuilder<B, C>, C> B configure(
+            B builder, AwsService service) {
+        return configure(builder, service, Region.of(world.region()));
+    }
+
+    private <B extends AwsClientBuilder<B, C> & AwsSyncClientBuilder<B, C>, C> B configure(
+            B builder, AwsService service, Region region) {
+        builder.region(region).credentialsProvider(credentials).httpClient(http);
+        Optional<URI> endpoint = world.endpoint(service);
+        endpoint.ifPresent(builder::endpointOverride);
+        return builder;
+    }
+}

@@ -1,0 +1,315 @@
+package dev.spotdrill.core.aws;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spotdrill.core.SpotDrillException;
+import dev.spotdrill.core.World;
+import dev.spotdrill.core.WorldClock;
+import dev.spotdrill.core.internal.AwsBackend;
+import dev.spotdrill.core.internal.Backoff;
+import dev.spotdrill.core.internal.Messages;
+import dev.spotdrill.core.internal.TemplateRequest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import software.amazon.awssdk.services.ec2.model.DescribeInstancesRequest;
+import software.amazon.awssdk.services.ec2.model.Ec2Exception;
+import software.amazon.awssdk.services.ec2.model.Filter;
+import software.amazon.awssdk.services.ec2.model.InstanceLifecycleType;
+import software.amazon.awssdk.services.ec2.model.Tag;
+import software.amazon.awssdk.services.fis.model.CreateExperimentTemplateActionInput;
+import software.amazon.awssdk.services.fis.model.CreateExperimentTemplateStopConditionInput;
+import software.amazon.awssdk.services.fis.model.CreateExperimentTemplateTargetInput;
+import software.amazon.awssdk.services.fis.model.Experiment;
+import software.amazon.awssdk.services.fis.model.ExperimentAction;
+import software.amazon.awssdk.services.fis.model.ResourceNotFoundException;
+import software.amazon.awssdk.services.fis.model.ServiceQuotaExceededException;
+import software.amazon.awssdk.services.fis.model.ValidationException;
+import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
+
+/** {@link AwsBackend} over the AWS SDK v2 clients of a {@link World}: the one code path for the lab and AWS. */
+public final class SdkAwsBackend implements AwsBackend {
+    static final String TRUST_POLICY = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+            + "\"Principal\":{\"Service\":\"fis.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}";
+    static final String ROLE_POLICY = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+            + "\"Action\":[\"ec2:SendSpotInstanceInterruptions\",\"ec2:DescribeInstances\"],\"Resource\":\"*\"}]}";
+    static final String ROLE_POLICY_NAME = "spotdrill-send-spot-instance-interruptions";
+    /** How long a fresh role may stay invisible to FIS (IAM eventual consistency), in world time. */
+    static final Duration ROLE_PROPAGATION = Duration.ofSeconds(60);
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final World world;
+    private final AwsClients clients;
+
+    public SdkAwsBackend(World world) {
+        this.world = world;
+        this.clients = AwsClients.of(world);
+    }
+
+    @Override
+    public List<Instance> describe(List<String> ids) {
+        try {
+            return collect(DescribeInstancesRequest.builder().instanceIds(ids).build());
+        } catch (Ec2Exception e) {
+            String code = e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorCode();
+            if (code.startsWith("InvalidInstanceID")) {
+                throw new UnknownInstancesException(
+                        code + ": " + e.awsErrorDetails().errorMessage());
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public List<Instance> findRunningByTags(Map<String, String> tags) {
+        List<Filter> filters = new ArrayList<>();
+        tags.forEach((k, v) ->
+                filters.add(Filter.builder().name("tag:" + k).values(v).build()));
+        filters.add(
+                Filter.builder().name("instance-state-name").values("running").build());
+        return collect(DescribeInstancesRequest.builder().filters(filters).build());
+    }
+
+    private List<Instance> collect(DescribeInstancesRequest request) {
+        List<Instance> out = new ArrayList<>();
+        clients.ec2().describeInstancesPaginator(request).reservations().forEach(r -> r.instances()
+                .forEach(i -> {
+                    Map<String, String> tags = new LinkedHashMap<>();
+                    for (Tag t : i.tags()) {
+                        tags.put(t.key(), t.value());
+                    }
+                    String lifecycle = i.instanceLifecycle() == InstanceLifecycleType.SPOT
+                            ? "spot"
+                            : i.instanceLifecycleAsString() == null ? "on-demand" : i.instanceLifecycleAsString();
+                    out.add(new Instance(
+                            i.instanceId(),
+                            i.instanceTypeAsString(),
+                            i.placement() == null ? "" : i.placement().availabilityZone(),
+                            lifecycle,
+                            i.state() == null ? "unknown" : i.state().nameAsString(),
+                            tags));
+                }));
+        out.sort(Comparator.comparing(Instance::id));
+        return out;
+    }
+
+    @Override
+    public String callerAccount() {
+        return clients.sts().getCallerIdentity().account();
+    }
+
+    @Override
+    public String ensureFisRole(String name, Map<String, String> tags) {
+        try {
+            return clients.iam().getRole(r -> r.roleName(name)).role().arn();
+        } catch (NoSuchEntityException e) {
+            String arn = clients.iam()
+                    .createRole(r -> r.roleName(name)
+                            .description("FIS role for spotdrill drills: Spot interruptions only")
+                            .assumeRolePolicyDocument(TRUST_POLICY)
+                            .tags(tags.entrySet().stream()
+                                    .map(t -> software.amazon.awssdk.services.iam.model.Tag.builder()
+                                            .key(t.getKey())
+                                            .value(t.getValue())
+                                            .build())
+                                    .toList()))
+                    .role()
+                    .arn();
+            clients.iam()
+                    .putRolePolicy(
+                            r -> r.roleName(name).policyName(ROLE_POLICY_NAME).policyDocument(ROLE_POLICY));
+            return arn;
+        }
+    }
+
+    @Override
+    public String createTemplate(TemplateRequest request) {
+        Map<String, CreateExperimentTemplateTargetInput> targets = new LinkedHashMap<>();
+        Map<String, CreateExperimentTemplateActionInput> actions = new LinkedHashMap<>();
+        List<List<String>> groups = request.groups();
+        for (int g = 0; g < groups.size(); g++) {
+            targets.put(
+                    TemplateRequest.targetName(g),
+                    CreateExperimentTemplateTargetInput.builder()
+                            .resourceType("aws:ec2:spot-instance")
+                            .resourceArns(groups.get(g))
+                            .selectionMode("ALL")
+                            .build());
+            actions.put(
+                    TemplateRequest.actionName(g),
+                    CreateExperimentTemplateActionInput.builder()
+                            .actionId(TemplateRequest.ACTION_ID)
+                            .description("Interrupt " + groups.get(g).size() + " Spot instance(s)")
+                            .parameters(Map.of("durationBeforeInterruption", request.durationParameter()))
+                            .targets(Map.of("SpotInstances", TemplateRequest.targetName(g)))
+                            .build());
+        }
+        CreateExperimentTemplateStopConditionInput stop = request.stopAlarmArn()
+                .map(a -> CreateExperimentTemplateStopConditionInput.builder()
+                        .source("aws:cloudwatch:alarm")
+                        .value(a)
+                        .build())
+                .orElse(CreateExperimentTemplateStopConditionInput.builder()
+                        .source("none")
+                        .build());
+        WorldClock clock = world.clock();
+        Instant giveUp = clock.now().plus(ROLE_PROPAGATION);
+        Duration backoff = Duration.ofSeconds(2);
+        while (true) {
+            try {
+                return clients.fis()
+                        .createExperimentTemplate(r -> r.clientToken(request.clientToken())
+                                .description(request.description())
+                                .roleArn(request.roleArn())
+                                .stopConditions(stop)
+                                .targets(targets)
+                                .actions(actions)
+                                .tags(request.tags()))
+                        .experimentTemplate()
+                        .id();
+            } catch (ValidationException e) {
+                String msg = e.awsErrorDetails() == null
+                        ? e.getMessage()
+                        : e.awsErrorDetails().errorMessage();
+                boolean roleProblem =
+                        msg != null && msg.toLowerCase(Locale.ROOT).contains("role");
+                if (!roleProblem) {
+                    throw new SpotDrillException("FIS refused the experiment template: " + msg, e);
+                }
+                if (clock.now().isAfter(giveUp)) {
+                    throw new SpotDrillException(Messages.roleNotAccepted(request.roleArn(), msg), e);
+                }
+                Backoff.pause(clock, backoff);
+                backoff = backoff.multipliedBy(2).compareTo(Duration.ofSeconds(10)) > 0
+                        ? Duration.ofSeconds(10)
+                        : backoff.multipliedBy(2);
+            }
+        }
+    }
+
+    @Override
+    public ExperimentView startExperiment(String templateId, String clientToken, Map<String, String> tags) {
+        try {
+            Experiment e = clients.fis()
+                    .startExperiment(r -> r.experimentTemplateId(templateId)
+                            .clientToken(clientToken)
+                            .tags(tags))
+                    .experiment();
+            return view(e);
+        } catch (ServiceQuotaExceededException e) {
+            throw new QuotaExceededException(
+                    e.awsErrorDetails() == null
+                            ? e.getMessage()
+                            : e.awsErrorDetails().errorMessage());
+        }
+    }
+
+    @Override
+    public ExperimentView getExperiment(String id) {
+        return view(clients.fis().getExperiment(r -> r.id(id)).experiment());
+    }
+
+    @Override
+    public void stopExperiment(String id) {
+        try {
+            clients.fis().stopExperiment(r -> r.id(id));
+        } catch (ResourceNotFoundException | software.amazon.awssdk.services.fis.model.ConflictException e) {
+            // already ended or gone: nothing to stop
+        } catch (ValidationException e) {
+            // FIS refuses to stop an experiment that has already ended
+        }
+    }
+
+    @Override
+    public void deleteTemplate(String id) {
+        try {
+            clients.fis().deleteExperimentTemplate(r -> r.id(id));
+        } catch (ResourceNotFoundException e) {
+            // already gone
+        }
+    }
+
+    private static ExperimentView view(Experiment e) {
+        String status = e.state() == null ? "pending" : e.state().statusAsString();
+        String reason = e.state() == null ? "" : nz(e.state().reason());
+        String code = e.state() == null || e.state().error() == null
+                ? ""
+                : nz(e.state().error().code());
+        String location = e.state() == null || e.state().error() == null
+                ? ""
+                : nz(e.state().error().location());
+        Optional<Instant> actionsStart = e.actions().values().stream()
+                .map(ExperimentAction::startTime)
+                .filter(java.util.Objects::nonNull)
+                .min(Comparator.naturalOrder());
+        return new ExperimentView(
+                e.id(),
+                nz(e.experimentTemplateId()),
+                status,
+                reason,
+                code,
+                location,
+                Optional.ofNullable(e.startTime()),
+                actionsStart,
+                Optional.ofNullable(e.endTime()),
+                json(e));
+    }
+
+    private static String json(Experiment e) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("id", e.id());
+        root.put("experimentTemplateId", e.experimentTemplateId());
+        root.put("roleArn", e.roleArn());
+        ObjectNode state = root.putObject("state");
+        if (e.state() != null) {
+            state.put("status", e.state().statusAsString());
+            state.put("reason", e.state().reason());
+            if (e.state().error() != null) {
+                state.putObject("error")
+                        .put("code", e.state().error().code())
+                        .put("location", e.state().error().location());
+            }
+        }
+        ObjectNode targets = root.putObject("targets");
+        e.targets().forEach((k, t) -> {
+            ObjectNode tn = targets.putObject(k);
+            tn.put("resourceType", t.resourceType());
+            tn.putPOJO("resourceArns", t.resourceArns());
+            tn.put("selectionMode", t.selectionMode());
+        });
+        ObjectNode actions = root.putObject("actions");
+        e.actions().forEach((k, a) -> {
+            ObjectNode an = actions.putObject(k);
+            an.put("actionId", a.actionId());
+            an.putPOJO("parameters", new HashMap<>(a.parameters()));
+            if (a.state() != null) {
+                an.putObject("state")
+                        .put("status", a.state().statusAsString())
+                        .put("reason", a.state().reason());
+            }
+            an.put("startTime", a.startTime() == null ? null : a.startTime().toString());
+            an.put("endTime", a.endTime() == null ? null : a.endTime().toString());
+        });
+        root.put("startTime", e.startTime() == null ? null : e.startTime().toString());
+        root.put("endTime", e.endTime() == null ? null : e.endTime().toString());
+        root.putPOJO("tags", new java.util.TreeMap<>(e.tags()));
+        try {
+            return JSON.writeValueAsString(root);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException ex) {
+            return "{}";
+        }
+    }
+
+    private static String nz(String s) {
+        return s == null ? "" : s;
+    }
+}

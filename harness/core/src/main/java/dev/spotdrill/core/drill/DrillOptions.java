@@ -1,0 +1,125 @@
+package dev.spotdrill.core.drill;
+
+import dev.spotdrill.core.SpotDrillConfig;
+import dev.spotdrill.core.SpotDrillConfigurationException;
+import dev.spotdrill.core.World;
+import dev.spotdrill.core.internal.Messages;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The configuration a drill needs besides its spec: guardrails, the FIS role, stop condition, quota wait and
+ * IMDS route. Built from {@link SpotDrillConfig} with {@link #from}, which checks every value.
+ *
+ * @param optInKey the opt-in tag key every target must carry
+ * @param optInValue its value
+ * @param accounts the AWS accounts a drill may touch; empty means any (allowed only in the lab)
+ * @param maxTargets the blast-radius cap
+ * @param roleArn the FIS role, when given
+ * @param roleName the role to auto-provision and reuse when no ARN is given
+ * @param stopAlarmArn a CloudWatch alarm ARN for the stop condition, when given
+ * @param quotaWait how long to wait for a free FIS experiment slot, in world time
+ * @param imdsVia how to read a target's IMDS: {@code direct}, {@code probe-pod} or {@code ssm}
+ * @param seed the selection seed, when fixed
+ */
+public record DrillOptions(
+        String optInKey,
+        String optInValue,
+        List<String> accounts,
+        int maxTargets,
+        Optional<String> roleArn,
+        String roleName,
+        Optional<String> stopAlarmArn,
+        Duration quotaWait,
+        String imdsVia,
+        Optional<Long> seed) {
+
+    public static final String DEFAULT_OPT_IN = "spotdrill/allowed=true";
+    public static final String DEFAULT_ROLE_NAME = "spotdrill-fis";
+    public static final int DEFAULT_MAX_TARGETS = 5;
+    public static final Duration DEFAULT_QUOTA_WAIT = Duration.ofMinutes(10);
+
+    public DrillOptions {
+        accounts = List.copyOf(accounts);
+    }
+
+    /** The options from configuration; every bad value throws before anything is called in AWS. */
+    public static DrillOptions from(SpotDrillConfig config, World world) {
+        String optIn = config.get(SpotDrillConfig.GUARD_OPT_IN_TAG, DEFAULT_OPT_IN);
+        int eq = optIn.indexOf('=');
+        if (eq <= 0 || eq == optIn.length() - 1) {
+            throw new SpotDrillConfigurationException(Messages.badOptInTag(optIn));
+        }
+        List<String> accounts = config.list(SpotDrillConfig.GUARD_ACCOUNTS);
+        for (String a : accounts) {
+            if (!a.matches("\\d{12}")) {
+                throw new SpotDrillConfigurationException(SpotDrillConfig.GUARD_ACCOUNTS + "=\""
+                        + String.join(",", accounts) + "\": \"" + a
+                        + "\" is not a 12-digit AWS account id; list account ids separated by commas");
+            }
+        }
+        if (accounts.isEmpty() && World.AWS.equals(world.name())) {
+            throw new SpotDrillConfigurationException(Messages.accountsRequired());
+        }
+        Optional<String> roleArn = config.get(SpotDrillConfig.FIS_ROLE_ARN);
+        roleArn.ifPresent(arn -> {
+            if (!arn.matches("arn:aws[a-z-]*:iam::\\d{12}:role/.+")) {
+                throw new SpotDrillConfigurationException(SpotDrillConfig.FIS_ROLE_ARN + "=\"" + arn
+                        + "\": not an IAM role ARN; write it like arn:aws:iam::123456789012:role/spotdrill-fis");
+            }
+        });
+        String roleName = config.get(SpotDrillConfig.FIS_ROLE_NAME, DEFAULT_ROLE_NAME);
+        if (!roleName.matches("[\\w+=,.@-]{1,64}")) {
+            throw new SpotDrillConfigurationException(SpotDrillConfig.FIS_ROLE_NAME + "=\"" + roleName
+                    + "\": not a valid IAM role name; use up to 64 letters, digits and +=,.@_-");
+        }
+        Optional<String> alarm = config.get(SpotDrillConfig.FIS_STOP_ALARM_ARN);
+        alarm.ifPresent(arn -> {
+            if (!arn.matches("arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\\d{12}:alarm:.+")) {
+                throw new SpotDrillConfigurationException(SpotDrillConfig.FIS_STOP_ALARM_ARN + "=\"" + arn
+                        + "\": not a CloudWatch alarm ARN; write it like"
+                        + " arn:aws:cloudwatch:us-east-1:123456789012:alarm:checkout-5xx");
+            }
+        });
+        String via = config.get(SpotDrillConfig.IMDS_VIA, "direct");
+        if (!List.of("direct", "probe-pod", "ssm").contains(via)) {
+            throw new SpotDrillConfigurationException(
+                    SpotDrillConfig.IMDS_VIA + "=\"" + via + "\": unknown IMDS route; use direct, probe-pod or ssm");
+        }
+        Optional<Long> seed = config.get(SpotDrillConfig.SEED).map(s -> {
+            try {
+                return Long.parseLong(s);
+            } catch (NumberFormatException e) {
+                throw new SpotDrillConfigurationException(
+                        SpotDrillConfig.SEED + "=\"" + s + "\": not a whole number; for example spotdrill.seed=42");
+            }
+        });
+        return new DrillOptions(
+                optIn.substring(0, eq),
+                optIn.substring(eq + 1),
+                accounts,
+                config.positiveInt(SpotDrillConfig.GUARD_MAX_TARGETS, DEFAULT_MAX_TARGETS),
+                roleArn,
+                roleName,
+                alarm,
+                config.duration(SpotDrillConfig.FIS_QUOTA_WAIT, DEFAULT_QUOTA_WAIT),
+                via,
+                seed);
+    }
+
+    /** Defaults for the lab: no account list, default guardrails. */
+    public static DrillOptions defaults() {
+        return new DrillOptions(
+                "spotdrill/allowed",
+                "true",
+                List.of(),
+                DEFAULT_MAX_TARGETS,
+                Optional.empty(),
+                DEFAULT_ROLE_NAME,
+                Optional.empty(),
+                DEFAULT_QUOTA_WAIT,
+                "direct",
+                Optional.empty());
+    }
+}

@@ -1,0 +1,106 @@
+package dev.spotdrill.core.drill;
+
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * The built-in expectations, for use through core's API without JUnit. The JUnit annotations create the same
+ * objects.
+ */
+public final class Expectations {
+    private Expectations() {}
+
+    /** The target's IMDS shows a rebalance recommendation ({@code @ExpectRebalanceRecommendation}). */
+    public static Expectation rebalanceRecommendation(Window window) {
+        return new Observed(
+                "@ExpectRebalanceRecommendation",
+                window,
+                Set.of(ProbeKind.IMDS),
+                o -> o.kind().equals(Observation.Kinds.REBALANCE),
+                "imds:rebalance");
+    }
+
+    /** The target's IMDS shows an instance-action notice with the given action ({@code @ExpectImdsNotice}). */
+    public static Expectation imdsNotice(String action, Window window) {
+        return new Observed(
+                "@ExpectImdsNotice(action=\"" + action + "\")",
+                window,
+                Set.of(ProbeKind.IMDS),
+                o -> o.kind().equals(Observation.Kinds.NOTICE)
+                        && action.equals(o.data().get("action")),
+                "imds:instance-action") {
+            @Override
+            String lastSeen(Timeline timeline, Target target) {
+                Optional<Observation> other = timeline.first(
+                        o -> o.isAbout(target.instanceId()) && o.kind().equals(Observation.Kinds.NOTICE));
+                return other.map(o -> "instance-action said \"" + o.data().get("action") + "\" at "
+                                + timeline.offset(o.at()) + ": " + o.data().get("body"))
+                        .orElseGet(() -> super.lastSeen(timeline, target));
+            }
+        };
+    }
+
+    /** EC2 shows the target shutting down or terminated ({@code @ExpectTermination}). */
+    public static Expectation termination(Window window) {
+        return new Observed(
+                "@ExpectTermination",
+                window,
+                Set.of(ProbeKind.EC2),
+                o -> o.kind().equals(Observation.Kinds.INSTANCE_STATE)
+                        && Set.of("shutting-down", "terminated")
+                                .contains(o.data().get("state")),
+                "ec2:state");
+    }
+
+    /** An expectation met by the first observation about the target that matches, at or before the deadline. */
+    static class Observed implements Expectation {
+        private final String name;
+        private final Window window;
+        private final Set<ProbeKind> needs;
+        private final Predicate<Observation> match;
+        private final String statusKey;
+
+        Observed(String name, Window window, Set<ProbeKind> needs, Predicate<Observation> match, String statusKey) {
+            this.name = name;
+            this.window = window;
+            this.needs = Set.copyOf(needs);
+            this.match = match;
+            this.statusKey = statusKey;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public Window window() {
+            return window;
+        }
+
+        @Override
+        public Set<ProbeKind> needs() {
+            return needs;
+        }
+
+        @Override
+        public Evaluation evaluate(Timeline timeline, Target target, Instant windowStart, Instant deadline) {
+            Optional<Observation> hit = timeline.first(o -> o.isAbout(target.instanceId()) && match.test(o));
+            if (hit.isPresent()) {
+                return Evaluation.metAt(hit.get().at(), hit.get().detail());
+            }
+            return Evaluation.notYet(lastSeen(timeline, target));
+        }
+
+        String lastSeen(Timeline timeline, Target target) {
+            return timeline.status(target.instanceId(), statusKey).orElse("no reading yet");
+        }
+
+        @Override
+        public String toString() {
+            return name + " " + window.describe();
+        }
+    }
+}

@@ -1,0 +1,204 @@
+package dev.spotdrill.core.internal;
+
+import dev.spotdrill.core.drill.Target;
+import dev.spotdrill.core.drill.Timeline;
+import dev.spotdrill.core.drill.Verdict;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Every user-facing message of spotdrill, built in one place so they all quote the attribute and the value, say
+ * the rule, and give the fix.
+ */
+public final class Messages {
+    private Messages() {}
+
+    /** {@code @SpotInterruption(leadTime="PT1M")}: the attribute as the user wrote it. */
+    public static String attr(String annotation, String attribute, Object value) {
+        return "@" + annotation + "(" + attribute + "=" + quote(value) + ")";
+    }
+
+    public static String quote(Object value) {
+        if (value instanceof String[] arr) {
+            return arr.length == 1
+                    ? quote(arr[0])
+                    : List.of(arr).stream().map(Messages::quote).collect(Collectors.joining(", ", "{", "}"));
+        }
+        if (value instanceof Collection<?> c) {
+            return c.stream().map(Messages::quote).collect(Collectors.joining(", ", "{", "}"));
+        }
+        if (value instanceof Number || value instanceof Boolean) {
+            return String.valueOf(value);
+        }
+        return "\"" + value + "\"";
+    }
+
+    // ---- @SpotInterruption input
+
+    public static String leadTimeEmpty() {
+        return attr("SpotInterruption", "leadTime", "")
+                + ": the lead time is empty; FIS needs an ISO-8601 duration of at least PT2M; use leadTime = \"PT2M\" or more";
+    }
+
+    public static String leadTimeNotIso(String value) {
+        return attr("SpotInterruption", "leadTime", value)
+                + ": not an ISO-8601 duration; FIS needs one of at least PT2M; write it like \"PT2M\" or \"PT150S\"";
+    }
+
+    public static String leadTimeTooShort(String value) {
+        return attr("SpotInterruption", "leadTime", value)
+                + ": FIS needs a lead time of at least PT2M; use PT2M or more";
+    }
+
+    public static String leadTimeFractional(String value) {
+        return attr("SpotInterruption", "leadTime", value)
+                + ": FIS takes whole seconds; round it, for example to \"PT"
+                + Math.round(java.time.Duration.parse(value).toMillis() / 1000.0) + "S\"";
+    }
+
+    public static String noSelector() {
+        return "@SpotInterruption: no targets given; set exactly one of instances = {\"i-...\"}, tags = {\"key=value\"}"
+                + " or nodes = \"label=value\"";
+    }
+
+    public static String twoSelectors(List<String> given) {
+        return "@SpotInterruption: " + String.join(" and ", given)
+                + " are both set; targets come from exactly one of instances, tags or nodes; keep one";
+    }
+
+    public static String countNegative(int count) {
+        return attr("SpotInterruption", "count", count)
+                + ": must be 0 (all matching instances) or more; use count = 1 to interrupt one instance";
+    }
+
+    public static String badTag(String tag) {
+        return attr("SpotInterruption", "tags", tag) + ": a tag is written key=value, for example \"team=checkout\"";
+    }
+
+    public static String badInstanceId(String id) {
+        return attr("SpotInterruption", "instances", id)
+                + ": not an EC2 instance id; ids look like \"i-0123456789abcdef0\"";
+    }
+
+    public static String emptyValue(String attribute) {
+        return attr("SpotInterruption", attribute, "") + ": is empty; give a value or remove the attribute";
+    }
+
+    public static String badWithin(String annotation, String value) {
+        return attr(annotation, "within", value)
+                + ": not a positive ISO-8601 duration; write it like \"PT30S\", or leave it empty for \"until INTERRUPTION\"";
+    }
+
+    public static String unknownInstances(List<String> ids, String region, String awsMessage) {
+        return attr("SpotInterruption", "instances", ids.size() == 1 ? ids.get(0) : ids)
+                + ": no such instance in " + region + " (EC2 says: " + awsMessage
+                + "); check the id and spotdrill.aws.region";
+    }
+
+    public static String nothingMatches(String attribute, Object value, String region) {
+        return attr("SpotInterruption", attribute, value) + ": matches no running instance in " + region
+                + "; check the selector, the region (spotdrill.aws.region) and that the instances are running";
+    }
+
+    public static String countTooHigh(int count, int eligible, String attribute, Object value) {
+        return attr("SpotInterruption", "count", count) + ": only " + eligible + " eligible Spot instance"
+                + (eligible == 1 ? "" : "s") + " match " + attribute + "=" + quote(value)
+                + "; lower count, or use count = 0 for all of them";
+    }
+
+    // ---- guardrails
+
+    public static String guardrail(Target t, String rule, String fix) {
+        return "Guardrail refused " + t.describe() + ": " + rule + "; " + fix;
+    }
+
+    public static String noneEligible(String attribute, Object value, List<String> refusals) {
+        return "Guardrail refused every instance that " + attr("SpotInterruption", attribute, value) + " matches:\n  "
+                + String.join("\n  ", refusals);
+    }
+
+    public static String tooManyTargets(int targets, int max) {
+        return "Guardrail refused the drill: " + targets + " targets is more than spotdrill.guard.maxTargets=" + max
+                + "; lower count, or raise spotdrill.guard.maxTargets if this blast radius is intended";
+    }
+
+    public static String accountsRequired() {
+        return "spotdrill.guard.accounts is not set: the aws world needs the list of AWS accounts a drill may touch;"
+                + " set spotdrill.guard.accounts=123456789012 (or SPOTDRILL_GUARD_ACCOUNTS)";
+    }
+
+    public static String wrongAccount(String account, List<String> allowed) {
+        return "Guardrail refused the drill: the credentials belong to account " + account
+                + ", which is not in spotdrill.guard.accounts=" + String.join(",", allowed)
+                + "; use credentials for an allowed account, or add it if this account is intended";
+    }
+
+    public static String badOptInTag(String value) {
+        return "spotdrill.guard.optInTag=\"" + value + "\": write it key=value, for example spotdrill/allowed=true";
+    }
+
+    // ---- FIS
+
+    public static String experimentEnded(String id, String status, String reason, String errorCode, String location) {
+        StringBuilder sb = new StringBuilder("FIS experiment ")
+                .append(id)
+                .append(" ended ")
+                .append(status);
+        if (reason != null && !reason.isBlank()) {
+            sb.append(": ").append(reason);
+        }
+        if (errorCode != null && !errorCode.isBlank()) {
+            sb.append(" (error ").append(errorCode);
+            if (location != null && !location.isBlank()) {
+                sb.append(" at ").append(location);
+            }
+            sb.append(')');
+        }
+        return sb.toString();
+    }
+
+    public static String quotaWaitExceeded(String wait) {
+        return "FIS refused to start the experiment: the account already has its maximum of active experiments"
+                + " (ServiceQuotaExceededException) and no slot freed within spotdrill.fis.quotaWait=" + wait
+                + "; stop leftover experiments (find them by tag spotdrill:run-id) or raise spotdrill.fis.quotaWait";
+    }
+
+    public static String roleNotAccepted(String roleArn, String awsMessage) {
+        return "FIS did not accept the role " + roleArn + " (" + awsMessage + "); check that it trusts"
+                + " fis.amazonaws.com and allows ec2:SendSpotInstanceInterruptions, or set spotdrill.fis.roleArn";
+    }
+
+    // ---- verdicts
+
+    public static String missed(Verdict v, Timeline timeline) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(v.expectation())
+                .append(" missed for ")
+                .append(v.target().describe())
+                .append('\n');
+        sb.append("  window: ").append(v.window().describe());
+        if (v.windowStart().isPresent() && v.deadline().isPresent()) {
+            sb.append(", from ")
+                    .append(timeline.offset(v.windowStart().get()))
+                    .append(" to deadline ")
+                    .append(timeline.offset(v.deadline().get()))
+                    .append(" (")
+                    .append(v.deadline().get())
+                    .append(" world time)");
+        } else {
+            sb.append(", which never opened: ").append(v.window().from()).append(" never came");
+        }
+        sb.append('\n');
+        sb.append("  last seen: ")
+                .append(v.lastSeen().isEmpty() ? "nothing" : v.lastSeen())
+                .append('\n');
+        sb.append("  timeline so far:\n").append(timeline.render());
+        return sb.toString();
+    }
+
+    public static String lateMet(Instant metAt, Timeline timeline) {
+        return "seen at " + timeline.offset(metAt) + ", after the deadline";
+    }
+}
