@@ -341,11 +341,14 @@ public final class Drill implements AutoCloseable {
         watcher.record(view);
         startProbes();
         // wait for running
+        // the watcher polls too, so "running" may already have given way to a later state
         ExperimentView running = awaitExperiment(
-                v -> v.status().equals("running") || v.terminal(),
+                v -> !v.status().equals("pending") && !v.status().equals("initiating"),
                 clock.now().plus(Duration.ofMinutes(5)),
                 "FIS experiment " + id + " to run");
-        if (!running.status().equals("running")) {
+        if (running.failedOrCancelled()
+                || running.status().equals("pending")
+                || running.status().equals("initiating")) {
             throw new ExperimentFailedException(Messages.experimentEnded(
                     id, running.status(), running.reason(), running.errorCode(), running.errorLocation()));
         }
