@@ -129,7 +129,7 @@ public final class Drill implements AutoCloseable {
         List<Target> resolved = phase(Phase.RESOLVE, this::resolve);
         targets = resolved;
         notify(l -> l.targetsResolved(info, resolved, seed));
-        String account = phase(Phase.GUARDRAILS, this::guardAccountAndClaim);
+        String account = phase(Phase.GUARDRAILS, this::guardAccount);
         phase(Phase.TEMPLATE, () -> {
             createTemplate(account);
             return null;
@@ -142,7 +142,34 @@ public final class Drill implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Resolves the targets and claims them for this drill, so that parallel drills in this JVM never share an
+     * instance. A selector that matched an instance another drill claimed meanwhile is resolved again; explicit
+     * ids wait (up to {@code spotdrill.fis.quotaWait}) for the other drill to end.
+     */
     private List<Target> resolve() {
+        WorldClock clock = world.clock();
+        Instant giveUp = clock.now().plus(options.quotaWait());
+        while (true) {
+            List<Target> found = resolveOnce();
+            List<String> ids = found.stream().map(Target::instanceId).toList();
+            if (TargetClaims.claim(world, ids)) {
+                claimed = true;
+                return found;
+            }
+            if (clock.now().isAfter(giveUp)) {
+                throw new GuardrailException("Guardrail refused the drill: " + ids
+                        + " stayed claimed by another drill in this JVM for spotdrill.fis.quotaWait="
+                        + options.quotaWait() + "; give parallel tests distinct targets");
+            }
+            if (spec.selector().kind() == Selector.Kind.INSTANCES) {
+                progress("waiting for another drill in this JVM to release " + ids);
+                Backoff.pause(clock, Duration.ofSeconds(5));
+            }
+        }
+    }
+
+    private List<Target> resolveOnce() {
         Selector s = spec.selector();
         return switch (s.kind()) {
             case INSTANCES -> resolveInstances(s.values());
@@ -255,7 +282,7 @@ public final class Drill implements AutoCloseable {
         return Optional.empty();
     }
 
-    private String guardAccountAndClaim() {
+    private String guardAccount() {
         if (targets.size() > options.maxTargets()) {
             throw new GuardrailException(Messages.tooManyTargets(targets.size(), options.maxTargets()));
         }
@@ -263,19 +290,6 @@ public final class Drill implements AutoCloseable {
         if (!options.accounts().isEmpty() && !options.accounts().contains(account)) {
             throw new GuardrailException(Messages.wrongAccount(account, options.accounts()));
         }
-        List<String> ids = targets.stream().map(Target::instanceId).toList();
-        WorldClock clock = world.clock();
-        Instant giveUp = clock.now().plus(options.quotaWait());
-        while (!TargetClaims.claim(world, ids)) {
-            if (clock.now().isAfter(giveUp)) {
-                throw new GuardrailException("Guardrail refused the drill: " + ids
-                        + " stayed claimed by another drill in this JVM for spotdrill.fis.quotaWait="
-                        + options.quotaWait() + "; give parallel tests distinct targets");
-            }
-            progress("waiting for another drill in this JVM to release " + ids);
-            Backoff.pause(clock, Duration.ofSeconds(5));
-        }
-        claimed = true;
         return account;
     }
 
