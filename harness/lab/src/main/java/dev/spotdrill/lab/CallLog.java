@@ -1,0 +1,118 @@
+package dev.spotdrill.lab;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The log of every request the lab served: FIS, EC2, STS, IAM and IMDS. Thread-safe.
+ *
+ * <p>Tests use it to prove, for example, that bad input created no template; {@link #leastPrivilegePolicy()}
+ * turns it into the IAM policy a real run needs.
+ */
+public final class CallLog {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private final List<ApiCall> calls = new ArrayList<>();
+
+    CallLog() {}
+
+    synchronized void add(ApiCall call) {
+        calls.add(call);
+    }
+
+    /** Every call so far, oldest first. */
+    public synchronized List<ApiCall> calls() {
+        return List.copyOf(calls);
+    }
+
+    /** The calls of one operation, for example {@code calls("fis", "CreateExperimentTemplate")}. */
+    public synchronized List<ApiCall> calls(String service, String operation) {
+        return calls.stream()
+                .filter(c -> c.service().equals(service) && c.operation().equals(operation))
+                .toList();
+    }
+
+    /** How many calls of one operation were served, whatever their outcome. */
+    public int count(String service, String operation) {
+        return calls(service, operation).size();
+    }
+
+    /** The calls that may change something: anything but Get*, List*, Describe* and IMDS. */
+    public synchronized List<ApiCall> mutatingCalls() {
+        return calls.stream().filter(ApiCall::mutating).toList();
+    }
+
+    /** The calls served at or after a world instant. */
+    public synchronized List<ApiCall> since(Instant worldTime) {
+        return calls.stream().filter(c -> !c.worldTime().isBefore(worldTime)).toList();
+    }
+
+    /**
+     * An IAM policy document allowing exactly the actions that succeeded, such as
+     * {@code fis:CreateExperimentTemplate}. IMDS calls and {@code sts:GetCallerIdentity} need no permission and
+     * are left out; a successful {@code CreateExperimentTemplate} adds {@code iam:PassRole}, which FIS requires
+     * for the template's role.
+     */
+    public String leastPrivilegePolicy() {
+        Set<String> actions = new TreeSet<>();
+        for (ApiCall c : calls()) {
+            if (!c.succeeded() || c.service().equals("imds")) {
+                continue;
+            }
+            if (c.service().equals("sts") && c.operation().equals("GetCallerIdentity")) {
+                continue;
+            }
+            actions.add(c.service() + ":" + c.operation());
+            if (c.service().equals("fis") && c.operation().equals("CreateExperimentTemplate")) {
+                actions.add("iam:PassRole");
+            }
+        }
+        ObjectNode doc = JSON.createObjectNode();
+        doc.put("Version", "2012-10-17");
+        ArrayNode statements = doc.putArray("Statement");
+        if (!actions.isEmpty()) {
+            ObjectNode s = statements.addObject();
+            s.put("Sid", "SpotDrillObserved");
+            s.put("Effect", "Allow");
+            ArrayNode a = s.putArray("Action");
+            actions.forEach(a::add);
+            s.put("Resource", "*");
+        }
+        return write(doc);
+    }
+
+    /** The log as a JSON array, for a report attachment. */
+    public String toJson() {
+        ArrayNode arr = JSON.createArrayNode();
+        for (ApiCall c : calls()) {
+            ObjectNode o = arr.addObject();
+            o.put("worldTime", c.worldTime().toString());
+            o.put("service", c.service());
+            o.put("operation", c.operation());
+            o.put("caller", c.caller());
+            o.put("status", c.status());
+            o.put("errorCode", c.errorCode());
+            o.put("resource", c.resource());
+        }
+        return write(arr);
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "CallLog[" + calls.size() + " calls]";
+    }
+
+    private static String write(Object node) {
+        try {
+            return JSON.writeValueAsString(node);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,211 @@
+package dev.spotdrill.lab;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledFuture;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The lab's EC2 instances and their lifecycle: the interruption schedule FIS sets (rebalance, notice,
+ * interruption), running to shutting-down to terminated (or stopping to stopped), and ASG-like replacement.
+ * Every method must be called holding {@code ctx.lock}, except where noted.
+ */
+final class Ec2Fleet {
+    private static final Logger LOG = LoggerFactory.getLogger(Ec2Fleet.class);
+    static final Duration NOTICE_LEAD = Duration.ofMinutes(2);
+    static final Duration SHUTDOWN = Duration.ofSeconds(5);
+
+    private final LabContext ctx;
+    private final Map<String, Instance> instances = new LinkedHashMap<>();
+    private final List<Consumer<LabInstance>> listeners = new CopyOnWriteArrayList<>();
+
+    Ec2Fleet(LabContext ctx) {
+        this.ctx = ctx;
+        Instant launched = ctx.now().minus(Duration.ofHours(1));
+        int n = 0;
+        for (Scenario.InstanceSpec s : ctx.scenario.instances()) {
+            instances.put(s.id(), new Instance(s, launched, n++));
+        }
+    }
+
+    /** Listeners are told of every state change, outside the lock's guarantees: keep them quick. */
+    void addListener(Consumer<LabInstance> listener) {
+        listeners.add(listener);
+    }
+
+    List<Instance> all() {
+        return new ArrayList<>(instances.values());
+    }
+
+    Optional<Instance> get(String id) {
+        return Optional.ofNullable(instances.get(id));
+    }
+
+    /**
+     * Schedules an interruption: the rebalance recommendation at {@code start}, the notice two minutes before
+     * {@code start + lead} and the interruption at {@code start + lead}.
+     */
+    void scheduleInterruption(Instance i, Instant start, Duration lead, Runnable afterInterruption) {
+        Instant interruptAt = start.plus(lead);
+        Instant noticeAt = interruptAt.minus(NOTICE_LEAD);
+        i.rebalanceAt = i.rebalanceAt == null ? start : i.rebalanceAt;
+        i.noticeAt = noticeAt.isBefore(start) ? start : noticeAt;
+        i.interruptAt = interruptAt;
+        i.interruption = ctx.at(interruptAt, () -> {
+            synchronized (ctx.lock) {
+                i.interruption = null;
+                interrupt(i);
+                afterInterruption.run();
+            }
+        });
+    }
+
+    /** Cancels a pending interruption; a notice already shown stays, one not yet shown is withdrawn. */
+    void cancelInterruption(Instance i) {
+        if (i.interruption != null) {
+            i.interruption.cancel(false);
+            i.interruption = null;
+            if (i.noticeAt != null && ctx.now().isBefore(i.noticeAt)) {
+                i.noticeAt = null;
+                i.interruptAt = null;
+            }
+        }
+    }
+
+    private void interrupt(Instance i) {
+        if (!i.state.equals("running")) {
+            return;
+        }
+        if (ctx.faults.active("ec2.no-termination")) {
+            LOG.info("lab {}: fault ec2.no-termination keeps {} running", ctx.labId, i.id);
+            return;
+        }
+        boolean terminate = i.behaviour.equals("terminate");
+        setState(i, terminate ? "shutting-down" : "stopping");
+        ctx.at(ctx.now().plus(SHUTDOWN), () -> {
+            synchronized (ctx.lock) {
+                setState(i, terminate ? "terminated" : "stopped");
+                if (terminate && i.spot() && ctx.scenario.replaceInterrupted()) {
+                    ctx.at(ctx.now().plus(ctx.scenario.replacementDelay()), () -> {
+                        synchronized (ctx.lock) {
+                            replace(i);
+                        }
+                    });
+                }
+            }
+        });
+    }
+
+    private void replace(Instance old) {
+        String id = "i-0" + ctx.hex(16);
+        Optional<Scenario.NodeSpec> node = old.node.map(n -> new Scenario.NodeSpec(
+                "ip-10-0-" + (100 + ctx.nextInt(150)) + "-" + (1 + ctx.nextInt(250)) + ".ec2.internal",
+                n.labels(),
+                n.raw()));
+        Scenario.InstanceSpec spec = new Scenario.InstanceSpec(
+                id, old.type, old.zone, old.lifecycle, "running", old.behaviour, old.tags, node);
+        Instance fresh = new Instance(spec, ctx.now(), instances.size());
+        instances.put(id, fresh);
+        old.replacedBy = id;
+        LOG.info("lab {}: {} replaced by {}", ctx.labId, old.id, id);
+        notifyListeners(fresh);
+    }
+
+    private void setState(Instance i, String state) {
+        i.state = state;
+        i.stateChangedAt = ctx.now();
+        LOG.debug("lab {}: {} is {}", ctx.labId, i.id, state);
+        notifyListeners(i);
+    }
+
+    private void notifyListeners(Instance i) {
+        LabInstance view = i.view(ctx.now());
+        for (Consumer<LabInstance> l : listeners) {
+            try {
+                l.accept(view);
+            } catch (RuntimeException e) {
+                LOG.warn("lab {}: instance listener failed", ctx.labId, e);
+            }
+        }
+    }
+
+    static int stateCode(String state) {
+        return switch (state) {
+            case "pending" -> 0;
+            case "running" -> 16;
+            case "shutting-down" -> 32;
+            case "terminated" -> 48;
+            case "stopping" -> 64;
+            case "stopped" -> 80;
+            default -> throw new IllegalArgumentException(state);
+        };
+    }
+
+    /** One instance; mutable, guarded by the lab lock. */
+    static final class Instance {
+        final String id;
+        final String type;
+        final String zone;
+        final String lifecycle;
+        final String behaviour;
+        final Map<String, String> tags;
+        final Optional<Scenario.NodeSpec> node;
+        final Instant launchTime;
+        final String spotRequestId;
+        final String privateIp;
+        final String privateDns;
+        String state;
+        Instant stateChangedAt;
+        Instant rebalanceAt;
+        Instant noticeAt;
+        Instant interruptAt;
+        String replacedBy;
+        ScheduledFuture<?> interruption;
+
+        Instance(Scenario.InstanceSpec s, Instant launchTime, int index) {
+            this.id = s.id();
+            this.type = s.type();
+            this.zone = s.zone();
+            this.lifecycle = s.lifecycle();
+            this.behaviour = s.interruptionBehavior();
+            this.tags = s.tags();
+            this.node = s.node();
+            this.launchTime = launchTime;
+            this.spotRequestId = s.spot() ? "sir-" + s.id().substring(2, Math.min(s.id().length(), 10)) : null;
+            this.privateIp = "10.0." + (1 + index / 250) + "." + (10 + index % 240);
+            this.privateDns =
+                    node.map(Scenario.NodeSpec::name).orElse("ip-" + privateIp.replace('.', '-') + ".ec2.internal");
+            this.state = s.state();
+            this.stateChangedAt = launchTime;
+        }
+
+        boolean spot() {
+            return lifecycle.equals("spot");
+        }
+
+        LabInstance view(Instant now) {
+            return new LabInstance(
+                    id,
+                    type,
+                    zone,
+                    lifecycle,
+                    state,
+                    tags,
+                    node.map(Scenario.NodeSpec::name),
+                    node.map(Scenario.NodeSpec::labels).orElse(Map.of()),
+                    launchTime,
+                    Optional.ofNullable(rebalanceAt).filter(t -> !t.isAfter(now)),
+                    Optional.ofNullable(noticeAt).filter(t -> !t.isAfter(now)),
+                    Optional.ofNullable(interruptAt),
+                    Optional.ofNullable(replacedBy));
+        }
+    }
+}

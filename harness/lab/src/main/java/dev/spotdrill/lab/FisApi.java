@@ -1,0 +1,1220 @@
+package dev.spotdrill.lab;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * AWS FIS (restJson1, model 2020-12-01): experiment templates, experiments and their world-time state machine,
+ * acting on {@code aws:ec2:send-spot-instance-interruptions}. As strict as AWS about input; see the README of the
+ * lab for the few choices where AWS's behaviour is not documented.
+ */
+final class FisApi implements HttpHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(FisApi.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    static final String SPOT_ACTION = "aws:ec2:send-spot-instance-interruptions";
+    static final String SPOT_TYPE = "aws:ec2:spot-instance";
+    static final Duration MIN_LEAD = Duration.ofMinutes(2);
+    /** The upper bound of durationBeforeInterruption; 15 minutes is unconfirmed by any primary AWS source. */
+    static final Duration MAX_LEAD = Duration.ofMinutes(15);
+
+    static final int DEFAULT_ACTIVE_LIMIT = 5;
+    private static final Pattern NAME = Pattern.compile("[\\S]{1,64}");
+    private static final Pattern ROLE_ARN =
+            Pattern.compile("arn:aws[a-z-]*:iam::(\\d{12}):role/(?:[^\\s]*/)?([\\w+=,.@-]{1,64})");
+    private static final Pattern INSTANCE_ARN =
+            Pattern.compile("arn:aws[a-z-]*:ec2:([a-z0-9-]+):(\\d{12}):instance/(i-[0-9a-f]{8,17})");
+    private static final Pattern ALARM_ARN = Pattern.compile("arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\\d{12}:alarm:.+");
+    private static final Pattern SELECTION = Pattern.compile("ALL|COUNT\\((\\d+)\\)|PERCENT\\((\\d+)\\)");
+    private static final Set<String> ACTIVE = Set.of("pending", "initiating", "running", "stopping");
+    private static final Set<String> TEMPLATE_FIELDS = Set.of(
+            "clientToken",
+            "description",
+            "stopConditions",
+            "targets",
+            "actions",
+            "roleArn",
+            "tags",
+            "logConfiguration",
+            "experimentOptions",
+            "experimentReportConfiguration");
+
+    private final LabContext ctx;
+    private final Ec2Fleet fleet;
+    private final IamApi iam;
+    private final Map<String, Template> templates = new LinkedHashMap<>();
+    private final Map<String, Experiment> experiments = new LinkedHashMap<>();
+    private final Map<String, Idempotent> templateTokens = new LinkedHashMap<>();
+    private final Map<String, Idempotent> experimentTokens = new LinkedHashMap<>();
+
+    FisApi(LabContext ctx, Ec2Fleet fleet, IamApi iam) {
+        this.ctx = ctx;
+        this.fleet = fleet;
+        this.iam = iam;
+    }
+
+    private record Idempotent(JsonNode request, String id) {}
+
+    private record Route(String operation, String id) {}
+
+    private record Reply(int status, JsonNode body, String resource) {}
+
+    // ------------------------------------------------------------------ HTTP
+
+    @Override
+    public void handle(HttpExchange ex) throws IOException {
+        String requestId = ctx.requestId();
+        String method = ex.getRequestMethod();
+        String rawPath = ex.getRequestURI().getRawPath();
+        Map<String, String> query = Http.decodeForm(ex.getRequestURI().getRawQuery());
+        String body = Http.body(ex);
+        Route route = route(method, rawPath);
+        String caller = "";
+        Reply reply;
+        String code = "";
+        try {
+            String key = Http.accessKey(ex);
+            caller = key == null ? "" : ctx.principalFor(key);
+            if (key == null) {
+                throw new ApiError(403, "MissingAuthenticationTokenException", "Missing Authentication Token");
+            }
+            if (caller.isEmpty()) {
+                throw new ApiError(
+                        403, "UnrecognizedClientException", "The security token included in the request is invalid.");
+            }
+            if (route == null) {
+                throw new ApiError(404, "UnknownOperationException", "No FIS operation at " + method + " " + rawPath);
+            }
+            if (ctx.faults.consume("fis.throttle")) {
+                throw new ApiError(429, "ThrottlingException", "Rate exceeded (lab fault fis.throttle)");
+            }
+            synchronized (ctx.lock) {
+                reply = dispatch(route, query, body, ex);
+            }
+        } catch (ApiError e) {
+            code = e.code;
+            ObjectNode err = NODES.objectNode().put("message", e.getMessage());
+            reply = new Reply(e.status, err, route == null ? "" : nullToEmpty(route.id));
+            ex.getResponseHeaders().set("x-amzn-ErrorType", e.code);
+        } catch (RuntimeException e) {
+            LOG.error("lab {}: FIS {} failed", ctx.labId, route, e);
+            code = "InternalServerException";
+            reply = new Reply(500, NODES.objectNode().put("message", "lab error: " + e), "");
+            ex.getResponseHeaders().set("x-amzn-ErrorType", code);
+        }
+        ctx.record(
+                "fis",
+                route == null ? method + " " + rawPath : route.operation,
+                caller,
+                reply.status,
+                code,
+                reply.resource);
+        ex.getResponseHeaders().set("x-amzn-RequestId", requestId);
+        Http.send(ex, reply.status, "application/json", JSON.writeValueAsString(reply.body));
+    }
+
+    private static Route route(String method, String rawPath) {
+        String[] p = rawPath.replaceAll("/+$", "").split("/");
+        // p[0] is "" (leading slash)
+        if (p.length == 2 && p[1].equals("experimentTemplates")) {
+            return method.equals("POST")
+                    ? new Route("CreateExperimentTemplate", null)
+                    : method.equals("GET") ? new Route("ListExperimentTemplates", null) : null;
+        }
+        if (p.length == 3 && p[1].equals("experimentTemplates")) {
+            String id = Http.decodePathSegment(p[2]);
+            return switch (method) {
+                case "GET" -> new Route("GetExperimentTemplate", id);
+                case "DELETE" -> new Route("DeleteExperimentTemplate", id);
+                case "PATCH" -> new Route("UpdateExperimentTemplate", id);
+                default -> null;
+            };
+        }
+        if (p.length == 2 && p[1].equals("experiments")) {
+            return method.equals("POST")
+                    ? new Route("StartExperiment", null)
+                    : method.equals("GET") ? new Route("ListExperiments", null) : null;
+        }
+        if (p.length == 3 && p[1].equals("experiments")) {
+            String id = Http.decodePathSegment(p[2]);
+            return switch (method) {
+                case "GET" -> new Route("GetExperiment", id);
+                case "DELETE" -> new Route("StopExperiment", id);
+                default -> null;
+            };
+        }
+        if (p.length == 4 && p[1].equals("experiments") && p[3].equals("resolvedTargets") && method.equals("GET")) {
+            return new Route("ListExperimentResolvedTargets", Http.decodePathSegment(p[2]));
+        }
+        if (p.length == 3 && p[1].equals("tags")) {
+            String arn = Http.decodePathSegment(p[2]);
+            return switch (method) {
+                case "GET" -> new Route("ListTagsForResource", arn);
+                case "POST" -> new Route("TagResource", arn);
+                case "DELETE" -> new Route("UntagResource", arn);
+                default -> null;
+            };
+        }
+        return null;
+    }
+
+    private Reply dispatch(Route r, Map<String, String> query, String body, HttpExchange ex) {
+        return switch (r.operation) {
+            case "CreateExperimentTemplate" -> createTemplate(parse(body));
+            case "ListExperimentTemplates" -> listTemplates(query);
+            case "GetExperimentTemplate" ->
+                new Reply(200, wrap("experimentTemplate", template(r.id).json()), r.id);
+            case "DeleteExperimentTemplate" -> {
+                Template t = template(r.id);
+                templates.remove(t.id);
+                yield new Reply(200, wrap("experimentTemplate", t.json()), t.id);
+            }
+            case "UpdateExperimentTemplate" ->
+                throw new ApiError(
+                        400,
+                        "ValidationException",
+                        "UpdateExperimentTemplate is not supported by the lab; delete and create the template instead");
+            case "StartExperiment" -> startExperiment(parse(body));
+            case "ListExperiments" -> listExperiments(query);
+            case "GetExperiment" -> {
+                Experiment e = experiment(r.id);
+                yield new Reply(200, wrap("experiment", e.json()), e.id);
+            }
+            case "StopExperiment" -> stopExperiment(experiment(r.id));
+            case "ListExperimentResolvedTargets" -> resolvedTargets(experiment(r.id), query);
+            case "ListTagsForResource" -> new Reply(200, wrap("tags", tagsOf(r.id)), r.id);
+            case "TagResource" -> {
+                JsonNode tags = parse(body).path("tags");
+                checkTags(tags, "tags");
+                ObjectNode target = tagsOf(r.id);
+                tags.fields().forEachRemaining(e -> target.set(e.getKey(), e.getValue()));
+                yield new Reply(200, NODES.objectNode(), r.id);
+            }
+            case "UntagResource" -> {
+                ObjectNode target = tagsOf(r.id);
+                String raw = ex.getRequestURI().getRawQuery();
+                if (raw != null) {
+                    for (String pair : raw.split("&")) {
+                        if (pair.startsWith("tagKeys=")) {
+                            target.remove(Http.decodePathSegment(pair.substring(8)));
+                        }
+                    }
+                }
+                yield new Reply(200, NODES.objectNode(), r.id);
+            }
+            default -> throw new IllegalStateException(r.operation);
+        };
+    }
+
+    private static JsonNode parse(String body) {
+        try {
+            JsonNode n = JSON.readTree(body == null || body.isBlank() ? "{}" : body);
+            if (!n.isObject()) {
+                throw new ApiError(400, "ValidationException", "The request body must be a JSON object");
+            }
+            return n;
+        } catch (JsonProcessingException e) {
+            throw new ApiError(400, "SerializationException", "The request body is not valid JSON");
+        }
+    }
+
+    private static ObjectNode wrap(String key, JsonNode value) {
+        ObjectNode o = NODES.objectNode();
+        o.set(key, value);
+        return o;
+    }
+
+    private static String nullToEmpty(String s) {
+        return s == null ? "" : s;
+    }
+
+    // ------------------------------------------------------------------ templates
+
+    private Reply createTemplate(JsonNode req) {
+        validateTemplate(req);
+        String token = req.get("clientToken").asText();
+        Idempotent prior = templateTokens.get(token);
+        if (prior != null) {
+            if (!prior.request.equals(req)) {
+                throw new ApiError(
+                        409,
+                        "ConflictException",
+                        "The clientToken " + token
+                                + " was already used with a different request; use a new clientToken for a new template");
+            }
+            Template t = templates.get(prior.id);
+            if (t == null) {
+                throw new ApiError(
+                        404,
+                        "ResourceNotFoundException",
+                        "Experiment template " + prior.id + " created with this clientToken was deleted");
+            }
+            return new Reply(200, wrap("experimentTemplate", t.json()), t.id);
+        }
+        if (templates.size() >= 500) {
+            throw new ApiError(
+                    402,
+                    "ServiceQuotaExceededException",
+                    "You have reached the maximum of 500 experiment templates; delete unused templates");
+        }
+        String id = "EXT" + ctx.alnum(14);
+        Template t = new Template(
+                id, "arn:aws:fis:" + ctx.region() + ":" + ctx.account() + ":experiment-template/" + id, req, ctx.now());
+        templates.put(id, t);
+        templateTokens.put(token, new Idempotent(req, id));
+        return new Reply(200, wrap("experimentTemplate", t.json()), id);
+    }
+
+    private void validateTemplate(JsonNode req) {
+        for (Iterator<String> it = req.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!TEMPLATE_FIELDS.contains(f)) {
+                throw invalid("Unknown field '" + f + "' in CreateExperimentTemplate request");
+            }
+        }
+        String token = requiredText(req, "clientToken");
+        if (token.length() > 1024) {
+            throw constraint("clientToken", token, "Member must have length less than or equal to 1024");
+        }
+        String description = requiredText(req, "description");
+        if (description.length() > 512) {
+            throw constraint(
+                    "description",
+                    description.substring(0, 20) + "...",
+                    "Member must have length less than or equal to 512");
+        }
+        JsonNode stops = req.path("stopConditions");
+        if (stops.isMissingNode() || stops.isNull()) {
+            throw notNull("stopConditions");
+        }
+        if (!stops.isArray() || stops.size() < 1 || stops.size() > 5) {
+            throw invalid("stopConditions must be a list of 1 to 5 stop conditions; use [{\"source\":\"none\"}]"
+                    + " for none");
+        }
+        for (int i = 0; i < stops.size(); i++) {
+            JsonNode s = stops.get(i);
+            String source = s.path("source").asText("");
+            String at = "stopConditions." + (i + 1) + ".member.source";
+            if (source.isEmpty()) {
+                throw notNull(at);
+            }
+            if (source.equals("none")) {
+                if (s.hasNonNull("value")) {
+                    throw invalid("Stop condition with source 'none' must not have a value");
+                }
+            } else if (source.equals("aws:cloudwatch:alarm")) {
+                if (!ALARM_ARN.matcher(s.path("value").asText("")).matches()) {
+                    throw invalid("Stop condition aws:cloudwatch:alarm needs value = a CloudWatch alarm ARN, got '"
+                            + s.path("value").asText("") + "'");
+                }
+            } else {
+                throw invalid("Invalid stop condition source '" + source + "' at '" + at
+                        + "'; use 'none' or 'aws:cloudwatch:alarm'");
+            }
+        }
+        Map<String, JsonNode> targets = targets(req.path("targets"));
+        JsonNode actions = req.path("actions");
+        if (actions.isMissingNode() || actions.isNull()) {
+            throw notNull("actions");
+        }
+        if (!actions.isObject() || actions.size() < 1) {
+            throw invalid("actions must name at least one action, e.g. {\"interrupt\":{\"actionId\":\"" + SPOT_ACTION
+                    + "\",...}}");
+        }
+        if (actions.size() > 20) {
+            throw invalid("A template can have at most 20 actions; it has " + actions.size());
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = actions.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            validateAction(e.getKey(), e.getValue(), targets, actions);
+        }
+        checkTags(req.path("tags"), "tags");
+        JsonNode opts = req.path("experimentOptions");
+        if (!opts.isMissingNode()) {
+            String targeting = opts.path("accountTargeting").asText("single-account");
+            if (!targeting.equals("single-account")) {
+                throw invalid("experimentOptions.accountTargeting '" + targeting
+                        + "' is not supported by the lab; use single-account");
+            }
+            String empty = opts.path("emptyTargetResolutionMode").asText("fail");
+            if (!empty.equals("fail") && !empty.equals("skip")) {
+                throw invalid(
+                        "experimentOptions.emptyTargetResolutionMode '" + empty + "' is invalid; use fail or skip");
+            }
+        }
+        checkRole(requiredText(req, "roleArn"));
+    }
+
+    private Map<String, JsonNode> targets(JsonNode targets) {
+        Map<String, JsonNode> out = new LinkedHashMap<>();
+        if (targets.isMissingNode() || targets.isNull()) {
+            return out;
+        }
+        if (!targets.isObject()) {
+            throw invalid("targets must be a map of target names to targets");
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = targets.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String name = e.getKey();
+            JsonNode t = e.getValue();
+            if (!NAME.matcher(name).matches()) {
+                throw invalid("Target name '" + name + "' is invalid: use 1 to 64 characters without spaces");
+            }
+            String type = t.path("resourceType").asText("");
+            if (type.isEmpty()) {
+                throw notNull("targets." + name + ".resourceType");
+            }
+            if (!type.equals(SPOT_TYPE)) {
+                throw invalid("Target '" + name + "' has resourceType '" + type + "'; the lab supports only "
+                        + SPOT_TYPE + " (the target of " + SPOT_ACTION + ")");
+            }
+            boolean arns = t.hasNonNull("resourceArns");
+            boolean tags = t.hasNonNull("resourceTags");
+            if (arns && tags) {
+                throw invalid("Target '" + name + "': resourceArns and resourceTags cannot be used together;"
+                        + " give one of them");
+            }
+            if (!arns && !tags) {
+                throw invalid("Target '" + name + "' must have either resourceArns or resourceTags");
+            }
+            if (arns) {
+                JsonNode list = t.get("resourceArns");
+                if (!list.isArray() || list.isEmpty()) {
+                    throw invalid("Target '" + name + "': resourceArns must be a non-empty list");
+                }
+                if (list.size() > 5) {
+                    throw invalid("Target '" + name + "' has " + list.size()
+                            + " resourceArns; a target can have at most 5; split the instances over several targets");
+                }
+                for (JsonNode a : list) {
+                    if (!INSTANCE_ARN.matcher(a.asText()).matches()) {
+                        throw invalid("Target '" + name + "': resourceArns entry '" + a.asText()
+                                + "' is not an EC2 instance ARN (arn:aws:ec2:<region>:<account>:instance/<id>)");
+                    }
+                }
+            } else {
+                JsonNode m = t.get("resourceTags");
+                if (!m.isObject() || m.isEmpty() || m.size() > 50) {
+                    throw invalid("Target '" + name + "': resourceTags must have 1 to 50 tags");
+                }
+            }
+            JsonNode filters = t.path("filters");
+            if (!filters.isMissingNode() && !filters.isNull()) {
+                if (!filters.isArray()) {
+                    throw invalid("Target '" + name + "': filters must be a list of {path, values}");
+                }
+                for (JsonNode f : filters) {
+                    if (f.path("path").asText("").isEmpty()
+                            || !f.path("values").isArray()
+                            || f.path("values").isEmpty()) {
+                        throw invalid("Target '" + name + "': each filter needs a path and at least one value");
+                    }
+                }
+            }
+            String mode = t.path("selectionMode").asText("");
+            if (mode.isEmpty()) {
+                throw notNull("targets." + name + ".selectionMode");
+            }
+            Matcher sm = SELECTION.matcher(mode);
+            boolean ok = sm.matches();
+            if (ok && sm.group(1) != null) {
+                ok = Long.parseLong(sm.group(1)) >= 1;
+            }
+            if (ok && sm.group(2) != null) {
+                long pct = Long.parseLong(sm.group(2));
+                ok = pct >= 1 && pct <= 100;
+            }
+            if (!ok) {
+                throw invalid("Target '" + name + "' has selectionMode '" + mode
+                        + "'; use ALL, COUNT(n) with n >= 1, or PERCENT(n) with n from 1 to 100");
+            }
+            out.put(name, t);
+        }
+        return out;
+    }
+
+    private void validateAction(String name, JsonNode a, Map<String, JsonNode> targets, JsonNode actions) {
+        if (!NAME.matcher(name).matches()) {
+            throw invalid("Action name '" + name + "' is invalid: use 1 to 64 characters without spaces");
+        }
+        String actionId = a.path("actionId").asText("");
+        if (actionId.isEmpty()) {
+            throw notNull("actions." + name + ".actionId");
+        }
+        if (!actionId.equals(SPOT_ACTION)) {
+            throw invalid("Action '" + name + "': actionId '" + actionId + "' is not a supported action;"
+                    + " the lab supports " + SPOT_ACTION);
+        }
+        if (a.path("description").asText("").length() > 512) {
+            throw invalid("Action '" + name + "': description is longer than 512 characters");
+        }
+        JsonNode params = a.path("parameters");
+        for (Iterator<String> it = params.fieldNames(); it.hasNext(); ) {
+            String p = it.next();
+            if (!p.equals("durationBeforeInterruption")) {
+                throw invalid("Action '" + name + "': unknown parameter '" + p + "' for " + SPOT_ACTION
+                        + "; its only parameter is durationBeforeInterruption");
+            }
+        }
+        String lead = params.path("durationBeforeInterruption").asText("");
+        if (lead.isEmpty()) {
+            throw invalid("Action '" + name + "': missing required parameter durationBeforeInterruption"
+                    + " (an ISO-8601 duration from PT2M to PT15M)");
+        }
+        Duration d;
+        try {
+            d = Duration.parse(lead);
+        } catch (DateTimeParseException e) {
+            throw invalid("Action '" + name + "': durationBeforeInterruption '" + lead
+                    + "' is not an ISO-8601 duration; write it like PT2M or PT135S");
+        }
+        if (d.compareTo(MIN_LEAD) < 0 || d.compareTo(MAX_LEAD) > 0) {
+            throw invalid("Action '" + name + "': durationBeforeInterruption '" + lead
+                    + "' is out of range; it must be from PT2M to PT15M");
+        }
+        JsonNode at = a.path("targets");
+        if (!at.isObject() || !at.has("SpotInstances")) {
+            throw invalid("Action '" + name + "': targets must map SpotInstances to a target name, e.g."
+                    + " {\"SpotInstances\":\"spotTargets\"}");
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = at.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getKey().equals("SpotInstances")) {
+                throw invalid("Action '" + name + "': target key '" + e.getKey() + "' is invalid for " + SPOT_ACTION
+                        + "; use SpotInstances");
+            }
+            if (!targets.containsKey(e.getValue().asText())) {
+                throw invalid("Action '" + name + "' refers to target '"
+                        + e.getValue().asText() + "', which is not defined in targets " + targets.keySet());
+            }
+        }
+        for (JsonNode after : a.path("startAfter")) {
+            if (!actions.has(after.asText()) || after.asText().equals(name)) {
+                throw invalid("Action '" + name + "': startAfter '" + after.asText()
+                        + "' is not another action of this template");
+            }
+        }
+    }
+
+    private void checkRole(String roleArn) {
+        Matcher m = ROLE_ARN.matcher(roleArn);
+        if (!m.matches()) {
+            throw invalid("roleArn '" + roleArn + "' is not an IAM role ARN; write it like arn:aws:iam::"
+                    + ctx.account() + ":role/<name>");
+        }
+        String why = null;
+        if (!m.group(1).equals(ctx.account())) {
+            why = "it belongs to account " + m.group(1) + ", not " + ctx.account();
+        } else {
+            IamApi.Role role = iam.role(m.group(2)).orElse(null);
+            if (role == null || !role.arn(ctx.account()).equals(roleArn)) {
+                why = "no such role exists";
+            } else if (!role.trusts("fis.amazonaws.com")) {
+                why = "its trust policy does not allow fis.amazonaws.com to assume it";
+            } else if (ctx.now().isBefore(role.created.plusSeconds(5))) {
+                why = "it was created moments ago and IAM has not propagated it yet; retry in a few seconds";
+            }
+        }
+        if (why != null) {
+            throw invalid("The role " + roleArn + " cannot be assumed by fis.amazonaws.com: " + why);
+        }
+    }
+
+    private void checkTags(JsonNode tags, String field) {
+        if (tags.isMissingNode() || tags.isNull()) {
+            return;
+        }
+        if (!tags.isObject()) {
+            throw invalid(field + " must be a map of tag keys to values");
+        }
+        if (tags.size() > 50) {
+            throw invalid(field + " has " + tags.size() + " tags; at most 50 are allowed");
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = tags.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (e.getKey().isEmpty() || e.getKey().length() > 128) {
+                throw invalid(field + ": tag key '" + e.getKey() + "' must have 1 to 128 characters");
+            }
+            if (e.getValue().asText().length() > 256) {
+                throw invalid(field + ": the value of tag '" + e.getKey() + "' is longer than 256 characters");
+            }
+        }
+    }
+
+    private Reply listTemplates(Map<String, String> query) {
+        List<Template> all = new ArrayList<>(templates.values());
+        Page page = page(query, all.size());
+        ArrayNode arr = NODES.arrayNode();
+        for (Template t : all.subList(page.from, page.to)) {
+            ObjectNode o = arr.addObject();
+            o.put("id", t.id)
+                    .put("arn", t.arn)
+                    .put("description", t.req.path("description").asText());
+            o.put("creationTime", Http.epoch(t.created)).put("lastUpdateTime", Http.epoch(t.created));
+            o.set("tags", t.tags.deepCopy());
+        }
+        ObjectNode out = wrap("experimentTemplates", arr);
+        page.next.ifPresent(n -> out.put("nextToken", n));
+        return new Reply(200, out, "");
+    }
+
+    private Template template(String id) {
+        Template t = templates.get(id);
+        if (t == null) {
+            throw new ApiError(404, "ResourceNotFoundException", "Experiment template " + id + " not found.");
+        }
+        return t;
+    }
+
+    private ObjectNode tagsOf(String arn) {
+        for (Template t : templates.values()) {
+            if (t.arn.equals(arn)) {
+                return t.tags;
+            }
+        }
+        for (Experiment e : experiments.values()) {
+            if (e.arn.equals(arn)) {
+                return e.tags;
+            }
+        }
+        throw new ApiError(404, "ResourceNotFoundException", "Resource " + arn + " not found.");
+    }
+
+    // ------------------------------------------------------------------ experiments
+
+    private Reply startExperiment(JsonNode req) {
+        String token = requiredText(req, "clientToken");
+        String templateId = requiredText(req, "experimentTemplateId");
+        checkTags(req.path("tags"), "tags");
+        String actionsMode = req.path("experimentOptions").path("actionsMode").asText("run-all");
+        if (!actionsMode.equals("run-all") && !actionsMode.equals("skip-all")) {
+            throw invalid("experimentOptions.actionsMode '" + actionsMode + "' is invalid; use run-all or skip-all");
+        }
+        Idempotent prior = experimentTokens.get(token);
+        if (prior != null) {
+            if (!prior.request.equals(req)) {
+                throw new ApiError(
+                        409,
+                        "ConflictException",
+                        "The clientToken " + token
+                                + " was already used to start a different experiment; use a new clientToken");
+            }
+            Experiment e = experiments.get(prior.id);
+            return new Reply(200, wrap("experiment", e.json()), e.id);
+        }
+        Template t = template(templateId);
+        int limit = ctx.faults.number("fis.quota").orElse(DEFAULT_ACTIVE_LIMIT);
+        long active = experiments.values().stream()
+                .filter(e -> ACTIVE.contains(e.status))
+                .count();
+        if (active >= limit) {
+            throw new ApiError(
+                    402,
+                    "ServiceQuotaExceededException",
+                    "You have reached the maximum number of"
+                            + " active experiments (" + limit + ") in this account and Region; wait for an experiment"
+                            + " to end or stop one");
+        }
+        String id = "EXP" + ctx.alnum(14);
+        Experiment e = new Experiment(
+                id,
+                "arn:aws:fis:" + ctx.region() + ":" + ctx.account() + ":experiment/" + id,
+                t,
+                req,
+                actionsMode,
+                ctx.now());
+        experiments.put(id, e);
+        experimentTokens.put(token, new Idempotent(req, id));
+        Instant initiating = e.created.plusSeconds(1);
+        Instant running =
+                e.created.plusSeconds(2).truncatedTo(ChronoUnit.SECONDS).plusSeconds(1);
+        e.futures.add(ctx.at(initiating, () -> locked(() -> initiate(e))));
+        e.futures.add(ctx.at(running, () -> locked(() -> run(e, running))));
+        return new Reply(200, wrap("experiment", e.json()), id);
+    }
+
+    private void locked(Runnable r) {
+        synchronized (ctx.lock) {
+            r.run();
+        }
+    }
+
+    private void initiate(Experiment e) {
+        if (!e.status.equals("pending")) {
+            return;
+        }
+        e.setState("initiating", "Experiment is initiating.");
+        for (Map.Entry<String, JsonNode> t : fields(e.template.req.path("targets"))) {
+            if (!e.status.equals("initiating")) {
+                return;
+            }
+            resolve(e, t.getKey(), t.getValue());
+        }
+    }
+
+    private void resolve(Experiment e, String name, JsonNode t) {
+        List<Ec2Fleet.Instance> found = new ArrayList<>();
+        if (t.has("resourceArns")) {
+            for (JsonNode a : t.get("resourceArns")) {
+                Matcher m = INSTANCE_ARN.matcher(a.asText());
+                m.matches();
+                Ec2Fleet.Instance i =
+                        m.group(1).equals(ctx.region()) && m.group(2).equals(ctx.account())
+                                ? fleet.get(m.group(3)).orElse(null)
+                                : null;
+                if (i == null) {
+                    e.fail(
+                            "failed",
+                            "Target resolution failed for target '" + name + "': the resource " + a.asText()
+                                    + " could not be found.",
+                            "TargetResolutionFailed",
+                            "targets/" + name);
+                    return;
+                }
+                if (!i.spot() || !i.state.equals("running")) {
+                    e.fail(
+                            "failed",
+                            "Target resolution failed for target '" + name + "': instance " + i.id
+                                    + " is not a running Spot Instance (lifecycle " + i.lifecycle + ", state " + i.state
+                                    + ").",
+                            "TargetResolutionFailed",
+                            "targets/" + name);
+                    return;
+                }
+                found.add(i);
+            }
+        } else {
+            Map<String, String> want = new LinkedHashMap<>();
+            fields(t.get("resourceTags"))
+                    .forEach(f -> want.put(f.getKey(), f.getValue().asText()));
+            for (Ec2Fleet.Instance i : fleet.all()) {
+                if (i.spot()
+                        && want.entrySet().stream().allMatch(w -> w.getValue().equals(i.tags.get(w.getKey())))
+                        && matchesFilters(i, t.path("filters"))) {
+                    found.add(i);
+                }
+            }
+        }
+        Matcher sm = SELECTION.matcher(t.path("selectionMode").asText());
+        sm.matches();
+        List<Ec2Fleet.Instance> chosen = new ArrayList<>(found);
+        Collections.shuffle(chosen, new java.util.Random(ctx.nextInt(Integer.MAX_VALUE)));
+        if (sm.group(1) != null) {
+            chosen = chosen.subList(0, (int) Math.min(chosen.size(), Long.parseLong(sm.group(1))));
+        } else if (sm.group(2) != null) {
+            chosen = chosen.subList(0, (int) Math.floor(chosen.size() * Long.parseLong(sm.group(2)) / 100.0));
+        }
+        if (chosen.isEmpty()) {
+            String mode = e.template
+                    .req
+                    .path("experimentOptions")
+                    .path("emptyTargetResolutionMode")
+                    .asText("fail");
+            if (mode.equals("fail")) {
+                e.fail(
+                        "failed",
+                        "Target resolution returned empty set for target '" + name + "'.",
+                        "TargetResolutionFailed",
+                        "targets/" + name);
+                return;
+            }
+        }
+        if (chosen.size() > 5) {
+            e.fail(
+                    "failed",
+                    "Target '" + name + "' resolved " + chosen.size() + " Spot Instances; "
+                            + SPOT_ACTION + " takes at most 5 per target; use selectionMode COUNT(5) or split the"
+                            + " targets",
+                    "TargetResolutionFailed",
+                    "targets/" + name);
+            return;
+        }
+        for (Ec2Fleet.Instance i : chosen) {
+            if (!i.state.equals("running")) {
+                // Seen on AWS: tag-selected targets that are not running end the experiment cancelled.
+                e.fail(
+                        "cancelled",
+                        "Target '" + name + "' resolved instance " + i.id + " which is " + i.state
+                                + "; add the filter State.Name=running to the target",
+                        "TargetResolutionFailed",
+                        "targets/" + name);
+                return;
+            }
+        }
+        e.resolved.put(name, chosen.stream().map(i -> i.id).toList());
+    }
+
+    private static boolean matchesFilters(Ec2Fleet.Instance i, JsonNode filters) {
+        for (JsonNode f : filters) {
+            String value =
+                    switch (f.path("path").asText()) {
+                        case "State.Name" -> i.state;
+                        case "Placement.AvailabilityZone" -> i.zone;
+                        case "InstanceType" -> i.type;
+                        case "InstanceId" -> i.id;
+                        default -> null;
+                    };
+            boolean any = false;
+            for (JsonNode v : f.path("values")) {
+                any |= v.asText().equals(value);
+            }
+            if (!any) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void run(Experiment e, Instant at) {
+        if (!e.status.equals("initiating")) {
+            return;
+        }
+        e.started = at;
+        e.setState("running", "Experiment is running.");
+        if (e.actionsMode.equals("skip-all")) {
+            e.actions.values().forEach(a -> a.set("skipped", "Action was skipped.", null, null));
+            e.finish("completed", "Experiment completed.", at);
+            return;
+        }
+        startReadyActions(e, at);
+        boolean fail = ctx.faults.active("fis.fail-experiment");
+        boolean cancel = ctx.faults.active("fis.cancel-experiment");
+        if (fail || cancel) {
+            String first = e.actions.keySet().iterator().next();
+            e.futures.add(ctx.at(
+                    at.plusSeconds(1),
+                    () -> locked(() -> {
+                        if (e.status.equals("running")) {
+                            if (fail) {
+                                e.fail(
+                                        "failed",
+                                        "Action '" + first + "' failed: lab fault fis.fail-experiment.",
+                                        "InternalFailure",
+                                        "action/" + first);
+                            } else {
+                                e.fail(
+                                        "cancelled",
+                                        "Experiment cancelled: lab fault fis.cancel-experiment.",
+                                        "ExperimentCancelled",
+                                        "action/" + first);
+                            }
+                        }
+                    })));
+        }
+    }
+
+    private void startReadyActions(Experiment e, Instant at) {
+        for (ActionRun a : e.actions.values()) {
+            if (!a.status.equals("pending") || !e.status.equals("running")) {
+                continue;
+            }
+            boolean ready =
+                    a.startAfter.stream().allMatch(n -> e.actions.get(n).status.equals("completed"));
+            if (!ready) {
+                continue;
+            }
+            List<String> ids = e.resolved.getOrDefault(a.target, List.of());
+            if (ids.isEmpty()) {
+                a.set("skipped", "Target resolved to no resources; action skipped.", at, at);
+                continue;
+            }
+            a.set("running", "Action is running.", at, null);
+            a.remaining = ids.size();
+            for (String id : ids) {
+                Ec2Fleet.Instance i = fleet.get(id).orElseThrow();
+                e.interrupting.add(i);
+                fleet.scheduleInterruption(i, at, a.lead, () -> actionDone(e, a, i));
+            }
+        }
+        if (e.status.equals("running") && e.actions.values().stream().allMatch(ActionRun::ended)) {
+            e.finish("completed", "Experiment completed.", at);
+        }
+    }
+
+    private void actionDone(Experiment e, ActionRun a, Ec2Fleet.Instance i) {
+        e.interrupting.remove(i);
+        if (--a.remaining > 0 || !a.status.equals("running")) {
+            return;
+        }
+        Instant now = a.start.plus(a.lead);
+        a.set("completed", "Action was completed.", a.start, now);
+        startReadyActions(e, now);
+    }
+
+    private Reply stopExperiment(Experiment e) {
+        if (!ACTIVE.contains(e.status) || e.status.equals("stopping")) {
+            throw new ApiError(
+                    409, "ConflictException", "Experiment " + e.id + " is " + e.status + " and cannot be stopped");
+        }
+        e.cancelPending(fleet);
+        e.setState("stopping", "Experiment is stopping.");
+        e.futures.add(ctx.at(
+                ctx.now().plusSeconds(1),
+                () -> locked(() -> {
+                    for (ActionRun a : e.actions.values()) {
+                        if (a.status.equals("running")) {
+                            a.set("stopped", "Action was stopped.", a.start, ctx.now());
+                        } else if (a.status.equals("pending")) {
+                            a.set("cancelled", "Action was cancelled.", null, null);
+                        }
+                    }
+                    e.setState("stopped", "Experiment stopped.");
+                    e.ended = ctx.now();
+                })));
+        return new Reply(200, wrap("experiment", e.json()), e.id);
+    }
+
+    private Reply listExperiments(Map<String, String> query) {
+        String templateId = query.get("experimentTemplateId");
+        List<Experiment> all = experiments.values().stream()
+                .filter(e -> templateId == null || e.template.id.equals(templateId))
+                .toList();
+        Page page = page(query, all.size());
+        ArrayNode arr = NODES.arrayNode();
+        for (Experiment e : all.subList(page.from, page.to)) {
+            ObjectNode o = arr.addObject();
+            o.put("id", e.id).put("arn", e.arn).put("experimentTemplateId", e.template.id);
+            o.set("state", e.stateJson());
+            o.put("creationTime", Http.epoch(e.created));
+            o.set("tags", e.tags.deepCopy());
+            o.set("experimentOptions", e.optionsJson());
+        }
+        ObjectNode out = wrap("experiments", arr);
+        page.next.ifPresent(n -> out.put("nextToken", n));
+        return new Reply(200, out, nullToEmpty(templateId));
+    }
+
+    private Reply resolvedTargets(Experiment e, Map<String, String> query) {
+        String only = query.get("targetName");
+        ArrayNode arr = NODES.arrayNode();
+        e.resolved.forEach((name, ids) -> {
+            if (only != null && !only.equals(name)) {
+                return;
+            }
+            for (String id : ids) {
+                ObjectNode o = arr.addObject();
+                o.put("resourceType", SPOT_TYPE).put("targetName", name);
+                o.putObject("targetInformation")
+                        .put("arn", "arn:aws:ec2:" + ctx.region() + ":" + ctx.account() + ":instance/" + id);
+            }
+        });
+        return new Reply(200, wrap("resolvedTargets", arr), e.id);
+    }
+
+    private Experiment experiment(String id) {
+        Experiment e = experiments.get(id);
+        if (e == null) {
+            throw new ApiError(404, "ResourceNotFoundException", "Experiment " + id + " not found.");
+        }
+        return e;
+    }
+
+    /** How many experiments are active now. Call holding the lab lock. */
+    long activeExperiments() {
+        return experiments.values().stream()
+                .filter(e -> ACTIVE.contains(e.status))
+                .count();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private record Page(int from, int to, java.util.Optional<String> next) {}
+
+    private static Page page(Map<String, String> query, int size) {
+        int max = 100;
+        if (query.containsKey("maxResults")) {
+            try {
+                max = Integer.parseInt(query.get("maxResults"));
+            } catch (NumberFormatException e) {
+                max = -1;
+            }
+            if (max < 1 || max > 100) {
+                throw invalid("1 validation error detected: Value '" + query.get("maxResults")
+                        + "' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 100");
+            }
+        }
+        int from = 0;
+        String token = query.get("nextToken");
+        if (token != null) {
+            try {
+                from = Integer.parseInt(new String(Base64.getUrlDecoder().decode(token)).replace("page-", ""));
+            } catch (IllegalArgumentException e) {
+                throw invalid("The nextToken '" + token + "' is invalid; pass the nextToken of the previous page");
+            }
+        }
+        from = Math.min(Math.max(from, 0), size);
+        int to = Math.min(size, from + max);
+        java.util.Optional<String> next = to < size
+                ? java.util.Optional.of(Base64.getUrlEncoder().encodeToString(("page-" + to).getBytes()))
+                : java.util.Optional.empty();
+        return new Page(from, to, next);
+    }
+
+    private static List<Map.Entry<String, JsonNode>> fields(JsonNode n) {
+        List<Map.Entry<String, JsonNode>> out = new ArrayList<>();
+        n.fields().forEachRemaining(out::add);
+        return out;
+    }
+
+    private static String requiredText(JsonNode req, String field) {
+        JsonNode v = req.path(field);
+        if (v.isMissingNode() || v.isNull()) {
+            throw notNull(field);
+        }
+        if (!v.isTextual() || v.asText().isEmpty()) {
+            throw constraint(field, v.asText(), "Member must be a non-empty string");
+        }
+        return v.asText();
+    }
+
+    private static ApiError notNull(String field) {
+        return invalid("1 validation error detected: Value null at '" + field
+                + "' failed to satisfy constraint: Member must not be null");
+    }
+
+    private static ApiError constraint(String field, String value, String rule) {
+        return invalid("1 validation error detected: Value '" + value + "' at '" + field
+                + "' failed to satisfy constraint: " + rule);
+    }
+
+    private static ApiError invalid(String message) {
+        return new ApiError(400, "ValidationException", message);
+    }
+
+    // ------------------------------------------------------------------ model
+
+    /** A stored template: the validated request and its identity. */
+    private static final class Template {
+        final String id;
+        final String arn;
+        final JsonNode req;
+        final Instant created;
+        final ObjectNode tags;
+
+        Template(String id, String arn, JsonNode req, Instant created) {
+            this.id = id;
+            this.arn = arn;
+            this.req = req.deepCopy();
+            this.created = created;
+            this.tags = req.path("tags").isObject() ? ((ObjectNode) req.get("tags")).deepCopy() : NODES.objectNode();
+        }
+
+        ObjectNode json() {
+            ObjectNode o = NODES.objectNode();
+            o.put("id", id)
+                    .put("arn", arn)
+                    .put("description", req.path("description").asText());
+            o.set("targets", req.path("targets").isObject() ? req.get("targets").deepCopy() : NODES.objectNode());
+            o.set("actions", req.get("actions").deepCopy());
+            o.set("stopConditions", req.get("stopConditions").deepCopy());
+            o.put("creationTime", Http.epoch(created)).put("lastUpdateTime", Http.epoch(created));
+            o.put("roleArn", req.path("roleArn").asText());
+            o.set("tags", tags.deepCopy());
+            if (req.has("logConfiguration")) {
+                o.set("logConfiguration", req.get("logConfiguration").deepCopy());
+            }
+            ObjectNode opts = o.putObject("experimentOptions");
+            opts.put("accountTargeting", "single-account");
+            opts.put(
+                    "emptyTargetResolutionMode",
+                    req.path("experimentOptions")
+                            .path("emptyTargetResolutionMode")
+                            .asText("fail"));
+            if (req.has("experimentReportConfiguration")) {
+                o.set(
+                        "experimentReportConfiguration",
+                        req.get("experimentReportConfiguration").deepCopy());
+            }
+            o.put("targetAccountConfigurationsCount", 0);
+            return o;
+        }
+    }
+
+    /** One action's run inside an experiment. */
+    private static final class ActionRun {
+        final String name;
+        final JsonNode def;
+        final String target;
+        final Duration lead;
+        final List<String> startAfter = new ArrayList<>();
+        String status = "pending";
+        String reason = "Initial state";
+        Instant start;
+        Instant end;
+        int remaining;
+
+        ActionRun(String name, JsonNode def) {
+            this.name = name;
+            this.def = def;
+            this.target = def.path("targets").path("SpotInstances").asText();
+            this.lead = Duration.parse(
+                    def.path("parameters").path("durationBeforeInterruption").asText());
+            def.path("startAfter").forEach(n -> startAfter.add(n.asText()));
+        }
+
+        void set(String status, String reason, Instant start, Instant end) {
+            this.status = status;
+            this.reason = reason;
+            if (start != null) {
+                this.start = start;
+            }
+            if (end != null) {
+                this.end = end;
+            }
+        }
+
+        boolean ended() {
+            return Set.of("completed", "stopped", "failed", "cancelled", "skipped")
+                    .contains(status);
+        }
+
+        ObjectNode json() {
+            ObjectNode o = (ObjectNode) def.deepCopy();
+            o.putObject("state").put("status", status).put("reason", reason);
+            if (start != null) {
+                o.put("startTime", Http.epoch(start));
+            }
+            if (end != null) {
+                o.put("endTime", Http.epoch(end));
+            }
+            return o;
+        }
+    }
+
+    /** One experiment and its state machine; guarded by the lab lock. */
+    private final class Experiment {
+        final String id;
+        final String arn;
+        final Template template;
+        final String actionsMode;
+        final Instant created;
+        final ObjectNode tags;
+        final Map<String, ActionRun> actions = new LinkedHashMap<>();
+        final Map<String, List<String>> resolved = new LinkedHashMap<>();
+        final List<Ec2Fleet.Instance> interrupting = new ArrayList<>();
+        final List<ScheduledFuture<?>> futures = new ArrayList<>();
+        String status = "pending";
+        String reason = "Experiment is pending.";
+        String errorCode;
+        String errorLocation;
+        Instant started;
+        Instant ended;
+
+        Experiment(String id, String arn, Template template, JsonNode req, String actionsMode, Instant created) {
+            this.id = id;
+            this.arn = arn;
+            this.template = template;
+            this.actionsMode = actionsMode;
+            this.created = created;
+            this.tags = req.path("tags").isObject() ? ((ObjectNode) req.get("tags")).deepCopy() : NODES.objectNode();
+            fields(template.req.get("actions"))
+                    .forEach(a -> actions.put(a.getKey(), new ActionRun(a.getKey(), a.getValue())));
+        }
+
+        void setState(String status, String reason) {
+            LOG.debug("lab {}: experiment {} {}", ctx.labId, id, status);
+            this.status = status;
+            this.reason = reason;
+        }
+
+        void finish(String status, String reason, Instant at) {
+            setState(status, reason);
+            ended = at;
+        }
+
+        void fail(String status, String reason, String code, String location) {
+            cancelPending(fleet);
+            for (ActionRun a : actions.values()) {
+                if (a.status.equals("running")) {
+                    a.set(status.equals("failed") ? "failed" : "cancelled", reason, null, ctx.now());
+                } else if (a.status.equals("pending")) {
+                    a.set("cancelled", "Action was cancelled.", null, null);
+                }
+            }
+            this.errorCode = code;
+            this.errorLocation = location;
+            finish(status, reason, ctx.now());
+        }
+
+        void cancelPending(Ec2Fleet f) {
+            futures.forEach(x -> x.cancel(false));
+            futures.clear();
+            interrupting.forEach(f::cancelInterruption);
+            interrupting.clear();
+        }
+
+        ObjectNode stateJson() {
+            ObjectNode s = NODES.objectNode().put("status", status).put("reason", reason);
+            if (errorCode != null) {
+                s.putObject("error")
+                        .put("accountId", ctx.account())
+                        .put("code", errorCode)
+                        .put("location", errorLocation);
+            }
+            return s;
+        }
+
+        ObjectNode optionsJson() {
+            return NODES.objectNode()
+                    .put("accountTargeting", "single-account")
+                    .put(
+                            "emptyTargetResolutionMode",
+                            template.req
+                                    .path("experimentOptions")
+                                    .path("emptyTargetResolutionMode")
+                                    .asText("fail"))
+                    .put("actionsMode", actionsMode);
+        }
+
+        ObjectNode json() {
+            ObjectNode o = NODES.objectNode();
+            o.put("id", id).put("arn", arn).put("experimentTemplateId", template.id);
+            o.put("roleArn", template.req.path("roleArn").asText());
+            o.set("state", stateJson());
+            o.set(
+                    "targets",
+                    template.req.path("targets").isObject()
+                            ? template.req.get("targets").deepCopy()
+                            : NODES.objectNode());
+            ObjectNode acts = o.putObject("actions");
+            actions.forEach((n, a) -> acts.set(n, a.json()));
+            o.set("stopConditions", template.req.get("stopConditions").deepCopy());
+            o.put("creationTime", Http.epoch(created));
+            o.put("startTime", Http.epoch(created));
+            if (ended != null) {
+                o.put("endTime", Http.epoch(ended));
+            }
+            o.set("tags", tags.deepCopy());
+            if (template.req.has("logConfiguration")) {
+                o.set("logConfiguration", template.req.get("logConfiguration").deepCopy());
+            }
+            o.set("experimentOptions", optionsJson());
+            o.put("targetAccountConfigurationsCount", 0);
+            return o;
+        }
+    }
+}

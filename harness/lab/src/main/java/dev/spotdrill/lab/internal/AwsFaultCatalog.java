@@ -1,0 +1,41 @@
+package dev.spotdrill.lab.internal;
+
+import dev.spotdrill.lab.FaultCatalog;
+import dev.spotdrill.lab.FaultDefinition;
+import dev.spotdrill.lab.FaultDefinition.ValueKind;
+import java.util.List;
+
+/** The faults of the lab's AWS side: IMDS, FIS and EC2. Found through {@code META-INF/services}. */
+public final class AwsFaultCatalog implements FaultCatalog {
+
+    @Override
+    public List<FaultDefinition> faults() {
+        return List.of(
+                new FaultDefinition(
+                        "imds", "no-notice", ValueKind.NONE, "IMDS never shows the spot instance-action notice"),
+                new FaultDefinition(
+                        "imds", "no-rebalance", ValueKind.NONE, "IMDS never shows the rebalance recommendation"),
+                new FaultDefinition(
+                        "imds",
+                        "notice-delay",
+                        ValueKind.DURATION,
+                        "IMDS shows the instance-action notice this much world time late"),
+                new FaultDefinition(
+                        "imds",
+                        "token-ttl",
+                        ValueKind.POSITIVE,
+                        "IMDS tokens live at most this many world seconds, whatever TTL was asked"),
+                new FaultDefinition(
+                        "fis", "fail-experiment", ValueKind.NONE, "experiments end failed shortly after running"),
+                new FaultDefinition(
+                        "fis", "cancel-experiment", ValueKind.NONE, "experiments end cancelled shortly after running"),
+                new FaultDefinition(
+                        "fis",
+                        "throttle",
+                        ValueKind.POSITIVE,
+                        "the next n FIS requests answer 429 ThrottlingException"),
+                new FaultDefinition("fis", "quota", ValueKind.COUNT, "limit of active experiments, instead of AWS's 5"),
+                new FaultDefinition(
+                        "ec2", "no-termination", ValueKind.NONE, "interrupted instances never shut down or terminate"));
+    }
+}
