@@ -8,7 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Carries a previous Allure report's {@code history/} into the new results, so that the nightly trend shows.
@@ -21,7 +22,7 @@ public final class HistoryCarrier {
     /** The configuration key that names the previous report directory. */
     public static final String HISTORY = "spotdrill.report.history";
 
-    private static final AtomicBoolean CARRIED = new AtomicBoolean();
+    private static final Set<Path> CARRIED = ConcurrentHashMap.newKeySet();
 
     private HistoryCarrier() {}
 
@@ -68,13 +69,13 @@ public final class HistoryCarrier {
 
     /**
      * Copies the history named by {@code spotdrill.report.history}, if any, into the results directory; only the
-     * first call in a JVM does anything.
+     * first call for a results directory in a JVM does anything.
      *
      * @return how many files were copied, or empty when nothing was to be done
      */
     static Optional<Integer> carryConfigured(SpotDrillConfig config, Path results) {
         Optional<String> previous = config.get(HISTORY);
-        if (previous.isEmpty() || !CARRIED.compareAndSet(false, true)) {
+        if (previous.isEmpty() || !CARRIED.add(results.toAbsolutePath().normalize())) {
             return Optional.empty();
         }
         return Optional.of(copy(Path.of(previous.get()), results));
@@ -85,19 +86,26 @@ public final class HistoryCarrier {
      * results directory defaults to Allure's. Exits with 2 on bad usage and 1 on a bad directory.
      */
     public static void main(String[] args) {
+        int code = run(args, System.out, System.err);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    static int run(String[] args, java.io.PrintStream out, java.io.PrintStream err) {
         if (args.length < 1 || args.length > 2) {
-            System.err.println("usage: HistoryCarrier <previous-report-dir> [<allure-results-dir>]");
-            System.exit(2);
-            return;
+            err.println("usage: HistoryCarrier <previous-report-dir> [<allure-results-dir>]");
+            return 2;
         }
         Path results = args.length == 2 ? Path.of(args[1]) : AllureResultsFiles.resultsDirectory();
         try {
             int n = copy(Path.of(args[0]), results);
-            System.out.println("[spotdrill] carried " + n + " history file" + (n == 1 ? "" : "s") + " from " + args[0]
+            out.println("[spotdrill] carried " + n + " history file" + (n == 1 ? "" : "s") + " from " + args[0]
                     + " into " + results.resolve("history"));
+            return 0;
         } catch (IllegalArgumentException | UncheckedIOException e) {
-            System.err.println("[spotdrill] " + e.getMessage());
-            System.exit(1);
+            err.println("[spotdrill] " + e.getMessage());
+            return 1;
         }
     }
 }

@@ -73,4 +73,24 @@ class HistoryCarrierTest {
                 .as("only once")
                 .isEmpty();
     }
+
+    @Test
+    void runsFromTheCommandLine() throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream o = new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8);
+        java.io.PrintStream e = new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8);
+        Path results = dir.resolve("cli-results");
+
+        assertThat(HistoryCarrier.run(new String[] {previousReport().toString(), results.toString()}, o, e))
+                .isZero();
+        assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8))
+                .startsWith("[spotdrill] carried 2 history files from ");
+        assertThat(HistoryCarrier.run(new String[] {dir.resolve("nope").toString(), results.toString()}, o, e))
+                .isEqualTo(1);
+        assertThat(HistoryCarrier.run(new String[0], o, e)).isEqualTo(2);
+        assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8))
+                .contains("no such directory; point it at the previous Allure report")
+                .contains("usage: HistoryCarrier <previous-report-dir> [<allure-results-dir>]");
+    }
 }
