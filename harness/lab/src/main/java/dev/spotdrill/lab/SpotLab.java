@@ -99,6 +99,7 @@ public final class SpotLab implements AutoCloseable {
                     .fact("scenario", scenario.name())
                     .fact("account", scenario.account())
                     .fact("region", scenario.region())
+                    .attachment("lab-call-log", ctx.log::toJson)
                     .build();
         } catch (RuntimeException e) {
             shutdown();

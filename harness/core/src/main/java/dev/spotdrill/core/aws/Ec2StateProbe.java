@@ -46,7 +46,7 @@ public final class Ec2StateProbe implements AutoCloseable {
         try {
             for (AwsBackend.Instance i :
                     backend.describe(targets.stream().map(Target::instanceId).toList())) {
-                timeline.status(i.id(), "ec2:state", i.state() + " at " + timeline.offset(at));
+                timeline.status(i.id(), "ec2:state", at, i.state());
                 String before = last.put(i.id(), i.state());
                 if (!i.state().equals(before)) {
                     timeline.add(new Observation(
@@ -59,8 +59,8 @@ public final class Ec2StateProbe implements AutoCloseable {
                 }
             }
         } catch (RuntimeException e) {
-            targets.forEach(
-                    t -> timeline.status(t.instanceId(), "ec2:state", "DescribeInstances failed: " + e.getMessage()));
+            targets.forEach(t ->
+                    timeline.status(t.instanceId(), "ec2:state", at, "DescribeInstances failed: " + e.getMessage()));
         }
     }
 

@@ -68,7 +68,7 @@ public final class ExperimentWatcher implements AutoCloseable {
             }
             return now;
         } catch (RuntimeException e) {
-            timeline.status("", "fis:experiment", "GetExperiment failed: " + e.getMessage());
+            timeline.status("", "fis:experiment", world.clock().now(), "GetExperiment failed: " + e.getMessage());
             return before;
         }
     }

@@ -90,7 +90,7 @@ public final class ImdsProbe implements AutoCloseable {
         try {
             String body = client.get(path).asString();
             onBody.accept(at, body);
-            timeline.status(target.instanceId(), key, "GET " + path + " -> 200 at " + timeline.offset(at));
+            timeline.status(target.instanceId(), key, at, "GET " + path + " -> 200");
             return true;
         } catch (Ec2MetadataClientException e) {
             if (e.statusCode() == 401) {
@@ -101,14 +101,11 @@ public final class ImdsProbe implements AutoCloseable {
             timeline.status(
                     target.instanceId(),
                     key,
-                    "GET " + path + " -> " + e.statusCode() + (e.statusCode() == 404 ? " Not Found" : "") + " at "
-                            + timeline.offset(at));
+                    at,
+                    "GET " + path + " -> " + e.statusCode() + (e.statusCode() == 404 ? " Not Found" : ""));
             return false;
         } catch (SdkClientException e) {
-            timeline.status(
-                    target.instanceId(),
-                    key,
-                    "GET " + path + " -> no answer (" + e.getMessage() + ") at " + timeline.offset(at));
+            timeline.status(target.instanceId(), key, at, "GET " + path + " -> no answer (" + e.getMessage() + ")");
             if (client != null) {
                 client.close();
                 client = null;

@@ -609,7 +609,7 @@ public final class Drill implements AutoCloseable {
         ExperimentView v = watcher.poll();
         String id = v.id();
         if (abortCause != null && !v.terminal()) {
-            timeline.status("", "fis:experiment", "stopping: the test aborted");
+            timeline.status("", "fis:experiment", clock.now(), "stopping: the test aborted");
             backend.stopExperiment(id);
             v = awaitExperiment(
                     ExperimentView::terminal,

@@ -54,7 +54,19 @@ public interface DrillListener {
     /** The listeners registered through {@code META-INF/services}. */
     static List<DrillListener> load() {
         List<DrillListener> out = new ArrayList<>();
-        ServiceLoader.load(DrillListener.class).forEach(out::add);
-        return out;
+        java.util.Iterator<DrillListener> it =
+                ServiceLoader.load(DrillListener.class).iterator();
+        while (true) {
+            try {
+                if (!it.hasNext()) {
+                    return out;
+                }
+                out.add(it.next());
+            } catch (java.util.ServiceConfigurationError e) {
+                // a broken listener must never stop a drill; say so and go on with the others
+                System.getLogger(DrillListener.class.getName())
+                        .log(System.Logger.Level.WARNING, "spotdrill: skipping a DrillListener: " + e.getMessage());
+            }
+        }
     }
 }

@@ -32,12 +32,12 @@ public final class Expectations {
                         && action.equals(o.data().get("action")),
                 "imds:instance-action") {
             @Override
-            String lastSeen(Timeline timeline, Target target) {
+            String lastSeen(Timeline timeline, Target target, Instant deadline) {
                 Optional<Observation> other = timeline.first(
                         o -> o.isAbout(target.instanceId()) && o.kind().equals(Observation.Kinds.NOTICE));
                 return other.map(o -> "instance-action said \"" + o.data().get("action") + "\" at "
                                 + timeline.offset(o.at()) + ": " + o.data().get("body"))
-                        .orElseGet(() -> super.lastSeen(timeline, target));
+                        .orElseGet(() -> super.lastSeen(timeline, target, deadline));
             }
         };
     }
@@ -91,11 +91,12 @@ public final class Expectations {
             if (hit.isPresent()) {
                 return Evaluation.metAt(hit.get().at(), hit.get().detail());
             }
-            return Evaluation.notYet(lastSeen(timeline, target));
+            return Evaluation.notYet(lastSeen(timeline, target, deadline));
         }
 
-        String lastSeen(Timeline timeline, Target target) {
-            return timeline.status(target.instanceId(), statusKey).orElse("no reading yet");
+        /** The probe's last reading at or before the deadline: what the harness saw while the window was open. */
+        String lastSeen(Timeline timeline, Target target, Instant deadline) {
+            return timeline.statusAt(target.instanceId(), statusKey, deadline).orElse("no reading yet");
         }
 
         @Override

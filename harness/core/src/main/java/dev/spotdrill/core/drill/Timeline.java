@@ -17,7 +17,8 @@ import java.util.function.Predicate;
 public final class Timeline {
     private final List<Observation> observations = new CopyOnWriteArrayList<>();
     private final List<Consumer<Observation>> subscribers = new CopyOnWriteArrayList<>();
-    private final java.util.Map<String, String> status = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, java.util.Deque<Reading>> status =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Instant start;
     private volatile Duration leadTime;
 
@@ -41,17 +42,53 @@ public final class Timeline {
     }
 
     /**
-     * Records a probe's latest reading of something that is not (yet) an observation, for failure messages:
-     * for example {@code imds:instance-action} = {@code GET ... -> 404 at +119.8s}.
+     * Records a probe's reading of something that is not (yet) an observation, for failure messages: for
+     * example {@code imds:instance-action} = {@code GET ... -> 404 Not Found}. A reading equal to the previous
+     * one only moves its time.
      */
-    public void status(String targetId, String key, String text) {
-        status.put(targetId + "|" + key, text);
+    public void status(String targetId, String key, Instant at, String text) {
+        java.util.Deque<Reading> readings =
+                status.computeIfAbsent(targetId + "|" + key, k -> new java.util.concurrent.ConcurrentLinkedDeque<>());
+        synchronized (readings) {
+            Reading last = readings.peekLast();
+            if (last != null && last.text().equals(text)) {
+                readings.pollLast();
+                readings.addLast(new Reading(last.first(), at, text));
+            } else {
+                readings.addLast(new Reading(at, at, text));
+                if (readings.size() > 64) {
+                    readings.pollFirst();
+                }
+            }
+        }
     }
 
-    /** A probe's latest reading, or empty. */
+    /** The probe's latest reading, as {@code text at +12.3s}, or empty. */
     public Optional<String> status(String targetId, String key) {
-        return Optional.ofNullable(status.get(targetId + "|" + key));
+        return statusAt(targetId, key, Instant.MAX);
     }
+
+    /** The probe's latest reading taken at or before {@code limit}, as {@code text at +12.3s}, or empty. */
+    public Optional<String> statusAt(String targetId, String key, Instant limit) {
+        java.util.Deque<Reading> readings = status.get(targetId + "|" + key);
+        if (readings == null) {
+            return Optional.empty();
+        }
+        synchronized (readings) {
+            java.util.Iterator<Reading> it = readings.descendingIterator();
+            while (it.hasNext()) {
+                Reading r = it.next();
+                if (!r.first().isAfter(limit)) {
+                    Instant at = r.last().isAfter(limit) ? limit : r.last();
+                    return Optional.of(r.text() + " at " + offset(at));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** One probe reading, seen from {@code first} to {@code last}. */
+    private record Reading(Instant first, Instant last, String text) {}
 
     /** START, once the experiment runs. */
     public Optional<Instant> startTime() {
@@ -109,7 +146,7 @@ public final class Timeline {
         return (s < 0 ? "" : "+") + String.format(java.util.Locale.ROOT, "%.1fs", s);
     }
 
-    /** The timeline as text, one observation a line, for failure messages. */
+    /** The timeline as text, one observation a line, in world-time order, for failure messages. */
     public String render() {
         List<Observation> sorted = new ArrayList<>(observations);
         sorted.sort(Comparator.comparing(Observation::at));
@@ -121,7 +158,12 @@ public final class Timeline {
                     .append(start)
                     .append(")\n");
         }
+        Instant interruption = interruptionTime().orElse(null);
         for (Observation o : sorted) {
+            if (interruption != null && o.at().isAfter(interruption)) {
+                appendInterruption(sb, interruption);
+                interruption = null;
+            }
             sb.append("    ")
                     .append(offset(o.at()))
                     .append("  ")
@@ -135,11 +177,17 @@ public final class Timeline {
             }
             sb.append('\n');
         }
-        interruptionTime().ifPresent(t -> sb.append("    ")
+        if (interruption != null) {
+            appendInterruption(sb, interruption);
+        }
+        return sb.toString();
+    }
+
+    private void appendInterruption(StringBuilder sb, Instant t) {
+        sb.append("    ")
                 .append(offset(t))
                 .append("  INTERRUPTION  (")
                 .append(t)
-                .append(")\n"));
-        return sb.toString();
+                .append(")\n");
     }
 }

@@ -1,0 +1,89 @@
+package dev.spotdrill.junit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.spotdrill.core.aws.AwsClients;
+import dev.spotdrill.core.drill.Observation;
+import dev.spotdrill.lab.LabOptions;
+import dev.spotdrill.lab.SpotLab;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.platform.testkit.engine.EngineExecutionResults;
+import software.amazon.awssdk.services.fis.FisClient;
+import software.amazon.awssdk.services.fis.model.Experiment;
+
+/** A drill that passes, end to end against the lab, and what it leaves behind in AWS: nothing but a tagged experiment. */
+class DrillLifecycleTest {
+    static SpotLab lab;
+
+    @BeforeAll
+    static void startLab() {
+        lab = SpotLab.start(LabOptions.builder().scenario("shop").pace(60).build());
+    }
+
+    @AfterAll
+    static void stopLab() {
+        lab.close();
+    }
+
+    @SpotDrill
+    static class PassingDrill {
+        static final Map<String, Object> SEEN = new ConcurrentHashMap<>();
+
+        @org.junit.jupiter.api.Test
+        @SpotInterruption(tags = "workload=checkout", count = 1, leadTime = "PT2M")
+        @ExpectRebalanceRecommendation
+        @ExpectImdsNotice
+        @ExpectTermination
+        void checkoutNodeIsWarnedThenTerminated(InterruptionRun run) {
+            run.await().until(() -> run.noticeTime().isPresent());
+            Observation notice = run.timeline()
+                    .first(o -> o.kind().equals(Observation.Kinds.NOTICE))
+                    .orElseThrow();
+            SEEN.put("noticeTime", notice.data().get("time"));
+            SEEN.put("interruptionTime", run.interruptionTime());
+            SEEN.put("experimentId", run.experimentId());
+            SEEN.put("templateId", run.templateId());
+            SEEN.put("runId", run.runId());
+            SEEN.put("target", run.targets().get(0).instanceId());
+        }
+    }
+
+    @Test
+    void aPassingDrillSeesBothNoticesAndLeavesOnlyATaggedExperiment() {
+        EngineExecutionResults results = EngineRuns.run(lab, PassingDrill.class);
+
+        assertThat(EngineRuns.failures(results)).isEmpty();
+        results.testEvents().assertStatistics(s -> s.started(1).succeeded(1).failed(0));
+
+        // the notice names the interruption time: START + lead time
+        Instant interruption = (Instant) PassingDrill.SEEN.get("interruptionTime");
+        assertThat(Instant.parse((String) PassingDrill.SEEN.get("noticeTime")))
+                .isEqualTo(interruption.truncatedTo(ChronoUnit.SECONDS));
+        assertThat((String) PassingDrill.SEEN.get("target")).matches("i-0c0ffee0000000a0[123]");
+
+        // the template was created once and deleted; the experiment ran, tagged
+        String templateId = (String) PassingDrill.SEEN.get("templateId");
+        assertThat(lab.callLog().count("fis", "CreateExperimentTemplate")).isEqualTo(1);
+        assertThat(lab.callLog().calls("fis", "DeleteExperimentTemplate"))
+                .singleElement()
+                .satisfies(c -> {
+                    assertThat(c.resource()).contains(templateId);
+                    assertThat(c.status()).isEqualTo(200);
+                });
+        FisClient fis = AwsClients.of(lab.world()).fis();
+        assertThat(fis.listExperimentTemplates(r -> {}).experimentTemplates()).isEmpty();
+        Experiment experiment = fis.getExperiment(r -> r.id((String) PassingDrill.SEEN.get("experimentId")))
+                .experiment();
+        assertThat(experiment.state().statusAsString()).isEqualTo("completed");
+        assertThat(experiment.tags())
+                .containsEntry("spotdrill:run-id", (String) PassingDrill.SEEN.get("runId"))
+                .containsEntry("spotdrill:test", "PassingDrill.checkoutNodeIsWarnedThenTerminated")
+                .containsKey("spotdrill:created-at");
+    }
+}

@@ -1,0 +1,64 @@
+package dev.spotdrill.junit;
+
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
+import dev.spotdrill.lab.SpotLab;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.junit.platform.testkit.engine.EngineExecutionResults;
+import org.junit.platform.testkit.engine.EngineTestKit;
+import org.junit.platform.testkit.engine.Event;
+
+/** Runs fixture classes with EngineTestKit against a lab the test holds, so the test can inspect the lab after. */
+final class EngineRuns {
+    private EngineRuns() {}
+
+    static EngineExecutionResults run(SpotLab lab, Map<String, String> params, Class<?>... fixtures) {
+        Map<String, String> all = new LinkedHashMap<>();
+        all.put("junit.jupiter.execution.parallel.enabled", "true");
+        all.put("junit.jupiter.execution.parallel.mode.default", "concurrent");
+        all.put("junit.jupiter.execution.parallel.config.strategy", "fixed");
+        all.put("junit.jupiter.execution.parallel.config.fixed.parallelism", "8");
+        if (lab != null) {
+            all.put("spotdrill.lab.attach", lab.id());
+        }
+        all.putAll(params);
+        EngineTestKit.Builder kit = EngineTestKit.engine("junit-jupiter").configurationParameters(all);
+        for (Class<?> f : fixtures) {
+            kit = kit.selectors(selectClass(f));
+        }
+        return kit.execute();
+    }
+
+    static EngineExecutionResults run(SpotLab lab, Class<?>... fixtures) {
+        return run(lab, Map.of(), fixtures);
+    }
+
+    /** The failure of each failed test, by method name. */
+    static Map<String, Throwable> failures(EngineExecutionResults results) {
+        return results.testEvents().failed().stream()
+                .collect(Collectors.toMap(EngineRuns::method, e -> e.getRequiredPayload(
+                                org.junit.platform.engine.TestExecutionResult.class)
+                        .getThrowable()
+                        .orElseThrow()));
+    }
+
+    static String method(Event e) {
+        return e.getTestDescriptor()
+                .getSource()
+                .filter(s -> s instanceof org.junit.platform.engine.support.descriptor.MethodSource)
+                .map(s -> ((org.junit.platform.engine.support.descriptor.MethodSource) s).getMethodName())
+                .orElse(e.getTestDescriptor().getDisplayName());
+    }
+
+    static Optional<Throwable> failure(EngineExecutionResults results, String method) {
+        return Optional.ofNullable(failures(results).get(method));
+    }
+
+    static List<String> names(List<Event> events) {
+        return events.stream().map(EngineRuns::method).toList();
+    }
+}
