@@ -65,7 +65,7 @@ class DrillOverheadBenchmark {
             List<Double> overheadMs = new ArrayList<>();
             List<Map<String, Long>> calls = new ArrayList<>();
             for (int i = 1; i <= drills; i++) {
-                String id = String.format("i-0f1ee7000000000%x", i);
+                String id = String.format("i-0f1ee70000000000%x", i);
                 Stopwatch watch = new Stopwatch();
                 Instant before = lab.clock().now();
                 DrillSpec spec = new DrillSpec(
@@ -106,7 +106,7 @@ class DrillOverheadBenchmark {
             List<Double> warm =
                     overheadMs.subList(1, overheadMs.size()).stream().sorted().toList();
             System.out.printf(
-                    "[bench] first drill %.0f ms (cold JVM); warm drills median %.0f ms, max %.0f ms%n",
+                    "[bench] first drill in this JVM %.0f ms; warm drills median %.0f ms, max %.0f ms%n",
                     overheadMs.get(0), warm.get(warm.size() / 2), warm.get(warm.size() - 1));
             System.out.println(
                     "[bench] AWS calls per drill (excluding IMDS), last drill: " + calls.get(calls.size() - 1) + " = "

@@ -61,7 +61,7 @@ public record Scenario(
     static final String RESOURCE_DIR = "dev/spotdrill/lab/scenarios/";
     private static final Pattern REGION = Pattern.compile("[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d");
     private static final Pattern ACCOUNT = Pattern.compile("\\d{12}");
-    private static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8,17}");
+    private static final Pattern INSTANCE_ID = Pattern.compile("i-([0-9a-f]{8}|[0-9a-f]{17})");
     private static final Pattern INSTANCE_TYPE = Pattern.compile("[a-z][a-z0-9-]*\\.[a-z0-9]+");
     private static final Pattern ROLE_NAME = Pattern.compile("[\\w+=,.@-]{1,64}");
     private static final Pattern NODE_NAME =
@@ -187,7 +187,7 @@ public record Scenario(
             Optional<NodeSpec> node) {
         public InstanceSpec {
             if (id == null || !INSTANCE_ID.matcher(id).matches()) {
-                throw new IllegalArgumentException("instance id \"" + id + "\" must match i-[0-9a-f]{8,17}");
+                throw new IllegalArgumentException("instance id \"" + id + "\" must be i- and 8 or 17 hex digits");
             }
             Objects.requireNonNull(type, "type");
             Objects.requireNonNull(zone, "zone");

@@ -14,19 +14,23 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Polls GetExperiment every 2 s of world time (at least every 100 ms wall) while a drill runs, and records each
- * status change on the timeline.
+ * Polls GetExperiment while a drill runs, with backoff in world time: every 1 s after a change, growing by half
+ * each quiet poll up to 10 s (and never more often than every 50 ms of wall time). Records each status change on
+ * the timeline.
  */
 public final class ExperimentWatcher implements AutoCloseable {
-    static final Duration INTERVAL = Duration.ofSeconds(2);
-    static final Duration WALL_FLOOR = Duration.ofMillis(100);
+    static final Duration FIRST = Duration.ofSeconds(1);
+    static final Duration MAX = Duration.ofSeconds(10);
+    static final Duration WALL_FLOOR = Duration.ofMillis(50);
 
     private final World world;
     private final AwsBackend backend;
     private final Timeline timeline;
     private final Consumer<ExperimentView> onChange;
     private volatile ExperimentView last;
-    private final ScheduledFuture<?> task;
+    private volatile ScheduledFuture<?> task;
+    private volatile boolean closed;
+    private Duration interval = FIRST;
 
     private ExperimentWatcher(
             World world,
@@ -39,8 +43,24 @@ public final class ExperimentWatcher implements AutoCloseable {
         this.timeline = timeline;
         this.onChange = onChange;
         this.last = first;
-        long every = Backoff.pollInterval(world.clock(), INTERVAL, WALL_FLOOR).toNanos();
-        this.task = Probes.scheduler().scheduleWithFixedDelay(this::poll, every, every, TimeUnit.NANOSECONDS);
+        schedule();
+    }
+
+    private synchronized void schedule() {
+        if (closed || last.terminal()) {
+            return;
+        }
+        long wait = Backoff.pollInterval(world.clock(), interval, WALL_FLOOR).toNanos();
+        task = Probes.scheduler().schedule(this::tick, wait, TimeUnit.NANOSECONDS);
+    }
+
+    private void tick() {
+        ExperimentView before = last;
+        ExperimentView now = poll();
+        synchronized (this) {
+            interval = now.status().equals(before.status()) ? Backoff.grow(interval, 1.5, MAX) : FIRST;
+        }
+        schedule();
     }
 
     /** Starts watching from a known view of the experiment. */
@@ -53,8 +73,17 @@ public final class ExperimentWatcher implements AutoCloseable {
         return new ExperimentWatcher(world, backend, first, timeline, onChange);
     }
 
+    /** Polls soon again from the shortest interval: after the drill asked FIS for a change (a stop). */
+    public synchronized void nudge() {
+        if (task != null) {
+            task.cancel(false);
+        }
+        interval = FIRST;
+        schedule();
+    }
+
     /** Reads the experiment now and records a change. */
-    public ExperimentView poll() {
+    public synchronized ExperimentView poll() {
         ExperimentView before = last;
         if (before.terminal()) {
             return before;
@@ -90,7 +119,10 @@ public final class ExperimentWatcher implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        task.cancel(false);
+    public synchronized void close() {
+        closed = true;
+        if (task != null) {
+            task.cancel(false);
+        }
     }
 }

@@ -394,16 +394,16 @@ public final class Drill implements AutoCloseable {
         }
     }
 
+    /** Waits, on the watcher's own backoff polling, for the experiment to satisfy {@code done}. */
     private ExperimentView awaitExperiment(
             java.util.function.Predicate<ExperimentView> done, Instant worldLimit, String what) {
         WorldClock clock = world.clock();
-        Duration poll = Backoff.pollInterval(clock, Duration.ofSeconds(1), Duration.ofMillis(20));
         try {
             await().alias(what)
                     .pollDelay(Duration.ZERO)
-                    .pollInterval(poll)
+                    .pollInterval(Duration.ofMillis(10))
                     .atMost(clock.wallUntil(worldLimit).plus(Duration.ofSeconds(10)))
-                    .until(() -> done.test(watcher.poll()));
+                    .until(() -> done.test(watcher.last()));
         } catch (ConditionTimeoutException e) {
             // the caller judges the last view
         }
@@ -611,6 +611,7 @@ public final class Drill implements AutoCloseable {
         if (abortCause != null && !v.terminal()) {
             timeline.status("", "fis:experiment", clock.now(), "stopping: the test aborted");
             backend.stopExperiment(id);
+            watcher.nudge();
             v = awaitExperiment(
                     ExperimentView::terminal,
                     clock.now().plus(Duration.ofMinutes(2)),
@@ -627,6 +628,7 @@ public final class Drill implements AutoCloseable {
         }
         if (!v.terminal()) {
             backend.stopExperiment(id);
+            watcher.nudge();
             v = awaitExperiment(
                     ExperimentView::terminal,
                     clock.now().plus(Duration.ofMinutes(2)),

@@ -26,6 +26,12 @@ public final class Backoff {
         return d.compareTo(max) > 0 ? max : d;
     }
 
+    /** The next backoff: multiplied by {@code factor}, at most {@code max}. */
+    public static Duration grow(Duration current, double factor, Duration max) {
+        Duration d = Duration.ofNanos(Math.round(current.toNanos() * factor));
+        return d.compareTo(max) > 0 ? max : d;
+    }
+
     /** A poll interval: the world interval in wall time, but never below {@code floor} wall time. */
     public static Duration pollInterval(WorldClock clock, Duration world, Duration floor) {
         Duration wall = clock.toWall(world);

@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 
 /** Checks a {@link DrillSpec} before any AWS call; every problem names the attribute, the value and the fix. */
 public final class SpecCheck {
-    private static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8,17}");
+    private static final Pattern INSTANCE_ID = Pattern.compile("i-([0-9a-f]{8}|[0-9a-f]{17})");
     private static final Duration MIN_LEAD = Duration.ofMinutes(2);
 
     private SpecCheck() {}
