@@ -140,6 +140,25 @@ class BadInputTest {
                         + " count, or raise spotdrill.guard.maxTargets if this blast radius is intended");
     }
 
+    @SpotDrill
+    static class OneDrill {
+        @org.junit.jupiter.api.Test
+        @SpotInterruption(instances = "i-0c0ffee0000000a01")
+        void drill() {}
+    }
+
+    @Test
+    void credentialsOfAnotherAccountAreRefused() {
+        EngineExecutionResults other =
+                EngineRuns.run(lab, Map.of("spotdrill.guard.accounts", "111111111111,222222222222"), OneDrill.class);
+        assertThat(EngineRuns.failure(other, "drill").orElseThrow())
+                .isInstanceOf(dev.spotdrill.core.GuardrailException.class)
+                .hasMessage("Guardrail refused the drill: the credentials belong to account 123456789012, which is not"
+                        + " in spotdrill.guard.accounts=111111111111,222222222222; use credentials for an allowed"
+                        + " account, or add it if this account is intended");
+        assertThat(lab.callLog().mutatingCalls()).isEmpty();
+    }
+
     @Test
     void anUnknownFaultNameIsAConfigurationError() {
         EngineExecutionResults bad =

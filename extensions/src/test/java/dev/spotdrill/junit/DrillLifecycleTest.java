@@ -54,6 +54,41 @@ class DrillLifecycleTest {
         }
     }
 
+    @SpotDrill
+    static class FreshRoleDrill {
+        @org.junit.jupiter.api.Test
+        @SpotInterruption(instances = "i-0c0ffee0000000a05")
+        @ExpectImdsNotice
+        void drill() {}
+    }
+
+    @Test
+    void aMissingFisRoleIsCreatedOnceAndTheTemplateRetriedUntilIamHasPropagated() {
+        // FIS refuses the new role twice, as it does while IAM propagates it
+        try (SpotLab fresh = SpotLab.start(LabOptions.builder()
+                .scenario("shop")
+                .pace(60)
+                .faults("iam.propagation-refusals=2")
+                .build())) {
+            EngineExecutionResults results = EngineRuns.run(
+                    fresh, java.util.Map.of("spotdrill.fis.roleName", "spotdrill-fis-nightly"), FreshRoleDrill.class);
+
+            assertThat(EngineRuns.failures(results)).isEmpty();
+            assertThat(fresh.callLog().count("iam", "CreateRole")).isEqualTo(1);
+            assertThat(fresh.callLog().count("iam", "PutRolePolicy")).isEqualTo(1);
+            // FIS refused the role while IAM propagated it, then accepted the same template
+            assertThat(fresh.callLog().calls("fis", "CreateExperimentTemplate"))
+                    .extracting(c -> c.status())
+                    .containsExactly(400, 400, 200);
+            // a second drill reuses the role
+            EngineRuns.run(
+                    fresh,
+                    java.util.Map.of("spotdrill.fis.roleName", "spotdrill-fis-nightly"),
+                    DrillLifecycleTest.PassingDrill.class);
+            assertThat(fresh.callLog().count("iam", "CreateRole")).isEqualTo(1);
+        }
+    }
+
     @Test
     void aPassingDrillSeesBothNoticesAndLeavesOnlyATaggedExperiment() {
         EngineExecutionResults results = EngineRuns.run(lab, PassingDrill.class);

@@ -174,6 +174,7 @@ public final class SpotDrillExtension
         OpenWorld open = context.getRoot()
                 .getStore(NAMESPACE)
                 .getOrComputeIfAbsent(key, k -> new OpenWorld(provider.open(config)), OpenWorld.class);
+        open.prewarmOnce();
         return open.handle.world();
     }
 
@@ -181,8 +182,17 @@ public final class SpotDrillExtension
     static final class OpenWorld implements AutoCloseable {
         final WorldProvider.WorldHandle handle;
 
+        private final java.util.concurrent.atomic.AtomicBoolean prewarmed =
+                new java.util.concurrent.atomic.AtomicBoolean();
+
         OpenWorld(WorldProvider.WorldHandle handle) {
             this.handle = handle;
+        }
+
+        void prewarmOnce() {
+            if (prewarmed.compareAndSet(false, true)) {
+                dev.spotdrill.core.aws.AwsClients.of(handle.world()).prewarm();
+            }
         }
 
         @Override

@@ -33,6 +33,9 @@ import org.slf4j.LoggerFactory;
  * lab for the few choices where AWS's behaviour is not documented.
  */
 final class FisApi implements HttpHandler {
+    /** How long a new role stays invisible to FIS by default (IAM eventual consistency), in world time. */
+    static final Duration IAM_PROPAGATION = Duration.ofSeconds(5);
+
     private static final Logger LOG = LoggerFactory.getLogger(FisApi.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
@@ -535,7 +538,12 @@ final class FisApi implements HttpHandler {
                 why = "no such role exists";
             } else if (!role.trusts("fis.amazonaws.com")) {
                 why = "its trust policy does not allow fis.amazonaws.com to assume it";
-            } else if (ctx.now().isBefore(role.created.plusSeconds(5))) {
+            } else if (ctx.now()
+                            .isBefore(role.created.plus(
+                                    ctx.faults.duration("iam.propagation-delay").orElse(IAM_PROPAGATION)))
+                    || role.refusals.get()
+                            < ctx.faults.number("iam.propagation-refusals").orElse(0)) {
+                role.refusals.incrementAndGet();
                 why = "it was created moments ago and IAM has not propagated it yet; retry in a few seconds";
             }
         }

@@ -30,7 +30,9 @@ final class IamApi extends QueryApi {
         super(ctx, "iam", "2010-05-08");
         Instant before = ctx.now().minus(Duration.ofDays(1));
         for (String name : ctx.scenario.roles()) {
-            roles.put(name, new Role(name, "/", FIS_TRUST, "", before, "AROA" + ctx.alnum(17)));
+            Role r = new Role(name, "/", FIS_TRUST, "", before, "AROA" + ctx.alnum(17));
+            r.refusals.set(Integer.MAX_VALUE); // long propagated: iam.propagation-refusals never applies
+            roles.put(name, r);
         }
     }
 
@@ -204,6 +206,8 @@ final class IamApi extends QueryApi {
         final String roleId;
         final Map<String, String> policies = new LinkedHashMap<>();
         final Map<String, String> tags = new TreeMap<>();
+        /** How often FIS has refused this role as not yet propagated (fault iam.propagation-refusals). */
+        final java.util.concurrent.atomic.AtomicInteger refusals = new java.util.concurrent.atomic.AtomicInteger();
 
         Role(String name, String path, String trustPolicy, String description, Instant created, String roleId) {
             this.name = name;

@@ -475,6 +475,33 @@ class FisApiTest {
     }
 
     @Test
+    void propagationRefusalsAreCountedPerNewRole() {
+        start(LabOptions.builder().pace(600).faults("iam.propagation-refusals=2"));
+        String arn = c.iam.createRole(r -> r.roleName("counted-fis").assumeRolePolicyDocument(IamApi.FIS_TRUST))
+                .role()
+                .arn();
+        Instant created = lab.clock().now();
+        await("role older than 5 world seconds")
+                .atMost(WAIT)
+                .until(() -> lab.clock().now().isAfter(created.plusSeconds(6)));
+        CreateExperimentTemplateRequest req =
+                LabClients.spotTemplate("PT2M", A01).roleArn(arn).build();
+        for (int i = 0; i < 2; i++) {
+            assertThatThrownBy(() -> c.fis.createExperimentTemplate(req))
+                    .isInstanceOf(ValidationException.class)
+                    .hasMessageContaining("IAM has not propagated it yet");
+        }
+        assertThat(c.fis.createExperimentTemplate(req).experimentTemplate().id())
+                .startsWith("EXT");
+        // the scenario's own role was propagated long ago
+        assertThat(c.fis.createExperimentTemplate(
+                                LabClients.spotTemplate("PT2M", A01).build())
+                        .experimentTemplate()
+                        .id())
+                .startsWith("EXT");
+    }
+
+    @Test
     void roleThatDoesNotTrustFisIsRefused() {
         start(LabOptions.builder().pace(600));
         String arn = c.iam.createRole(r -> r.roleName("ec2-only")

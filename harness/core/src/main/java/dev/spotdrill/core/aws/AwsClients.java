@@ -16,7 +16,6 @@ import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
 import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.imds.Ec2MetadataClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.fis.FisClient;
@@ -107,18 +106,31 @@ public final class AwsClients {
         return iam;
     }
 
+    /**
+     * Builds every client on a background thread, so that the first drill does not pay for the SDK's class
+     * loading (a second or more per client on a loaded machine).
+     */
+    public AwsClients prewarm() {
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        fis();
+                        ec2();
+                        sts();
+                        iam();
+                    } catch (RuntimeException e) {
+                        // the drill builds them again and reports what fails
+                    }
+                },
+                "spotdrill-prewarm");
+        t.setDaemon(true);
+        t.start();
+        return this;
+    }
+
     /** The HTTP client every client of this world shares. */
     SdkHttpClient http() {
         return http;
-    }
-
-    /** A new IMDS client for one instance, on the world's IMDS route; the caller closes it. */
-    public Ec2MetadataClient imds(String instanceId) {
-        return Ec2MetadataClient.builder()
-                .endpoint(world.imdsEndpoint(instanceId))
-                .httpClient(http)
-                .tokenTtl(Duration.ofHours(6))
-                .build();
     }
 
     private <B extends AwsClientBuilder<B, C> & AwsSyncClientBuilder<B, C>, C> B configure(

@@ -42,8 +42,13 @@ public final class SdkAwsBackend implements AwsBackend {
     static final String ROLE_POLICY = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
             + "\"Action\":[\"ec2:SendSpotInstanceInterruptions\",\"ec2:DescribeInstances\"],\"Resource\":\"*\"}]}";
     static final String ROLE_POLICY_NAME = "spotdrill-send-spot-instance-interruptions";
-    /** How long a fresh role may stay invisible to FIS (IAM eventual consistency), in world time. */
-    static final Duration ROLE_PROPAGATION = Duration.ofSeconds(60);
+    /**
+     * How long to retry while a fresh role stays invisible to FIS (IAM eventual consistency): 2 minutes of world
+     * time, and at least 20 s of wall time, since at a fast pace the calls themselves take minutes of world time.
+     */
+    static final Duration ROLE_PROPAGATION = Duration.ofMinutes(2);
+
+    static final Duration ROLE_PROPAGATION_WALL = Duration.ofSeconds(20);
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -163,6 +168,7 @@ public final class SdkAwsBackend implements AwsBackend {
                         .build());
         WorldClock clock = world.clock();
         Instant giveUp = clock.now().plus(ROLE_PROPAGATION);
+        long giveUpWall = System.nanoTime() + ROLE_PROPAGATION_WALL.toNanos();
         Duration backoff = Duration.ofSeconds(2);
         while (true) {
             try {
@@ -185,7 +191,7 @@ public final class SdkAwsBackend implements AwsBackend {
                 if (!roleProblem) {
                     throw new SpotDrillException("FIS refused the experiment template: " + msg, e);
                 }
-                if (clock.now().isAfter(giveUp)) {
+                if (clock.now().isAfter(giveUp) && System.nanoTime() - giveUpWall > 0) {
                     throw new SpotDrillException(Messages.roleNotAccepted(request.roleArn(), msg), e);
                 }
                 Backoff.pause(clock, backoff);

@@ -36,6 +36,17 @@ public final class AwsFaultCatalog implements FaultCatalog {
                         "the next n FIS requests answer 429 ThrottlingException"),
                 new FaultDefinition("fis", "quota", ValueKind.COUNT, "limit of active experiments, instead of AWS's 5"),
                 new FaultDefinition(
+                        "iam",
+                        "propagation-delay",
+                        ValueKind.DURATION,
+                        "FIS refuses a new IAM role for this long (world time) after it was created; default PT5S"),
+                new FaultDefinition(
+                        "iam",
+                        "propagation-refusals",
+                        ValueKind.POSITIVE,
+                        "FIS refuses each role created in the lab this many times before it accepts it (IAM"
+                                + " propagation, counted instead of timed)"),
+                new FaultDefinition(
                         "ec2", "no-termination", ValueKind.NONE, "interrupted instances never shut down or terminate"));
     }
 }
