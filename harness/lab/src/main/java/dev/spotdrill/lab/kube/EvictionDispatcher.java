@@ -1,17 +1,22 @@
 package dev.spotdrill.lab.kube;
 
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodList;
 import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
+import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetList;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -70,7 +75,7 @@ final class EvictionDispatcher extends KubernetesCrudDispatcher {
                 List<Pod> pods = json.unmarshal(podsResponse.getBody().readUtf8(), PodList.class)
                         .getItems();
                 for (PodDisruptionBudget budget : matching) {
-                    String refusal = refusal(budget, pod, pods);
+                    String refusal = refusal(budget, pod, pods, expectedPods(namespace, budget, pods));
                     if (refusal != null) {
                         refusals.incrementAndGet();
                         return tooManyRequests(refusal);
@@ -83,13 +88,45 @@ final class EvictionDispatcher extends KubernetesCrudDispatcher {
         return status(201, "Success", null, null);
     }
 
+    /**
+     * The pods the budget expects, as Kubernetes counts them: the scale of each ReplicaSet that controls a covered
+     * pod, plus one for each covered pod without one.
+     */
+    private int expectedPods(String namespace, PodDisruptionBudget budget, List<Pod> pods) {
+        Map<String, Integer> scales = new HashMap<>();
+        int loose = 0;
+        for (Pod p : pods) {
+            if (!Kube.matches(budget.getSpec().getSelector(), p.getMetadata().getLabels())) {
+                continue;
+            }
+            Optional<OwnerReference> owner = Kube.controller(p);
+            if (owner.isPresent() && "ReplicaSet".equals(owner.get().getKind())) {
+                scales.computeIfAbsent(owner.get().getName(), n -> replicaSetScale(namespace, n));
+            } else {
+                loose++;
+            }
+        }
+        return loose + scales.values().stream().mapToInt(Integer::intValue).sum();
+    }
+
+    private int replicaSetScale(String namespace, String name) {
+        MockResponse rs = handleGet("/apis/apps/v1/namespaces/" + namespace + "/replicasets/" + name);
+        if (rs.code() != 200) {
+            return 0;
+        }
+        Integer replicas = json.unmarshal(rs.getBody().readUtf8(), ReplicaSet.class)
+                .getSpec()
+                .getReplicas();
+        return replicas == null ? 0 : replicas;
+    }
+
     /** Why the budget refuses the eviction, or null when it allows it (Kubernetes' IfHealthyBudget rule). */
-    static String refusal(PodDisruptionBudget budget, Pod pod, List<Pod> podsInNamespace) {
+    static String refusal(PodDisruptionBudget budget, Pod pod, List<Pod> podsInNamespace, int expectedPods) {
         List<Pod> covered = podsInNamespace.stream()
                 .filter(p -> Kube.matches(
                         budget.getSpec().getSelector(), p.getMetadata().getLabels()))
                 .toList();
-        int expected = covered.size();
+        int expected = Math.max(expectedPods, covered.size());
         int healthy = (int) covered.stream().filter(Kube::isPodReady).count();
         int desired;
         IntOrString min = budget.getSpec().getMinAvailable();

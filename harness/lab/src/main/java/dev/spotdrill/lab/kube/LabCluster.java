@@ -57,6 +57,15 @@ import org.slf4j.LoggerFactory;
 public final class LabCluster implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LabCluster.class);
     private static final Pattern EKS_NAME = Pattern.compile("ip-(\\d+)-(\\d+)-(\\d+)-(\\d+)\\..*");
+    // The mock server logs every request at INFO through java.util.logging; keep it quiet unless configured.
+    private static final java.util.logging.Logger MOCK_SERVER_LOG =
+            java.util.logging.Logger.getLogger("io.fabric8.mockwebserver.MockWebServer");
+
+    static {
+        if (MOCK_SERVER_LOG.getLevel() == null) {
+            MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
+        }
+    }
 
     private final ClusterSpec spec;
     private final WorldClock clock;
