@@ -53,7 +53,7 @@ final class KubeTestSupport implements AutoCloseable {
     }
 
     static ConditionFactory waitUpTo() {
-        return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50));
+        return await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50));
     }
 
     List<Pod> pods(String namespace, String app) {
