@@ -553,7 +553,10 @@ final class LabController implements AutoCloseable {
                 return p;
             });
         } catch (KubernetesClientException e) {
-            LOG.debug("pod {}/{} vanished before turning Ready: {}", ns, name, e.getMessage());
+            // gone, or a transient failure: forget the timer so that the next reconcile arms it again if needed
+            LOG.debug("pod {}/{} not marked Ready: {}", ns, name, e.getMessage());
+            readinessArmed.remove(armed.getMetadata().getUid());
+            requestReconcile();
         }
     }
 
@@ -648,10 +651,10 @@ final class LabController implements AutoCloseable {
 
     /** The instance behind the node is gone: NotReady at once, pods not Ready, node and pods deleted later. */
     void nodeLost(String nodeName) {
-        if (!terminatedNodes.add(nodeName)) {
+        if (!terminatedNodes.add(nodeName) || closed.get()) {
             return;
         }
-        executor.execute(() -> {
+        schedule(Duration.ZERO, () -> {
             try {
                 client.nodes().withName(nodeName).editStatus(n -> {
                     for (NodeCondition c : n.getStatus().getConditions()) {

@@ -113,12 +113,12 @@ class EvictionTest {
     void maxUnavailableAllowsOneEvictionThenRefusesUntilTheReplacementIsReady() {
         start(WorkloadSpec.of("shop", "cart", 3)
                 .withPdb(PdbSpec.maxUnavailable(1))
-                .withReadinessDelay(Duration.ofMinutes(5)));
+                .withReadinessDelay(Duration.ofMinutes(10)));
         waitUpTo().untilAsserted(() -> assertThat(lab.readyPods("shop", "cart")).hasSize(3));
         List<Pod> pods = lab.pods("shop", "cart");
 
         assertThat(evict(pods.get(0))).isTrue();
-        // The replacement needs five world minutes (5 s wall) to turn Ready, so the budget is spent meanwhile.
+        // The replacement needs ten world minutes (10 s wall) to turn Ready, so the budget is spent meanwhile.
         assertThat(evict(pods.get(1))).isFalse();
 
         waitUpTo().untilAsserted(() -> assertThat(lab.readyPods("shop", "cart")).hasSize(3));

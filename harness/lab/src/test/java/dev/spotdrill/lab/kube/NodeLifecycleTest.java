@@ -29,7 +29,7 @@ class NodeLifecycleTest {
                         List.of(spot(A, "i-0c0ffee0000000a01"), onDemand(B, "i-0c0ffee0000000b01")),
                         List.of(WorkloadSpec.of("shop", "cart", 4)))
                 .withDaemonSets(List.of(new DaemonSetSpec("kube-system", "aws-node")))
-                .withNodeDeletionDelay(Duration.ofMinutes(3)));
+                .withNodeDeletionDelay(Duration.ofMinutes(10)));
         waitUpTo().untilAsserted(() -> assertThat(lab.readyPods("shop", "cart")).hasSize(4));
         assertThat(lab.cluster.handlerNodes()).containsExactly(A);
 
