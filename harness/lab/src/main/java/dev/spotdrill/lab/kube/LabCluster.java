@@ -25,7 +25,6 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -514,11 +513,5 @@ public final class LabCluster implements AutoCloseable {
     @Override
     public String toString() {
         return "LabCluster[" + masterUrl + ", nodes=" + nodeByInstance.size() + ", handlers=" + handlers.size() + "]";
-    }
-
-    static List<String> names(List<NodeSpec> nodes) {
-        List<String> out = new ArrayList<>();
-        nodes.forEach(n -> out.add(n.name()));
-        return out;
     }
 }

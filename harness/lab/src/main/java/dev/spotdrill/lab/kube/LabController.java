@@ -72,7 +72,6 @@ final class LabController implements AutoCloseable {
     private final Set<String> readinessArmed = ConcurrentHashMap.newKeySet();
     private final Set<String> terminatedNodes = ConcurrentHashMap.newKeySet();
     private final AtomicInteger ipCounter = new AtomicInteger();
-    private final AtomicInteger reconciles = new AtomicInteger();
 
     LabController(
             KubernetesClient client, WorldClock clock, ScheduledExecutorService executor, Duration nodeDeletionDelay) {
@@ -109,10 +108,6 @@ final class LabController implements AutoCloseable {
     @SuppressWarnings("unchecked")
     private static <T> ResourceEventHandler<T> cast(ResourceEventHandler<Object> h) {
         return (ResourceEventHandler<T>) (ResourceEventHandler<?>) h;
-    }
-
-    int reconciles() {
-        return reconciles.get();
     }
 
     void requestReconcile() {
@@ -167,7 +162,6 @@ final class LabController implements AutoCloseable {
     // ---------------------------------------------------------------- reconcile
 
     private void reconcile() {
-        reconciles.incrementAndGet();
         List<Node> nodes = client.nodes().list().getItems();
         List<Pod> pods = new ArrayList<>(client.pods().inAnyNamespace().list().getItems());
         List<Deployment> deployments =

@@ -59,7 +59,6 @@ final class TerminationHandler {
     private volatile boolean stopped;
     private volatile String noticeEventId;
     private volatile String rebalanceEventId;
-    private volatile boolean draining;
     private ScheduledFuture<?> polling;
 
     TerminationHandler(
@@ -222,7 +221,6 @@ final class TerminationHandler {
     }
 
     private void startDrain(String why, TerminationHandlerFaults.Active f) {
-        draining = true;
         event("PreDrain", why + ": draining node " + nodeName);
         Duration delay = f.drainDelay();
         schedule(clock.toWall(delay), this::drainStep);
@@ -269,7 +267,6 @@ final class TerminationHandler {
             schedule(clock.toWall(spec.pollInterval()), this::drainStep);
             return;
         }
-        draining = false;
         event("CordonAndDrain", "Node successfully cordoned and drained");
         event("PostDrain", "Drain of node " + nodeName + " complete");
     }
@@ -349,10 +346,6 @@ final class TerminationHandler {
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // closing
         }
-    }
-
-    boolean draining() {
-        return draining;
     }
 
     static String cut63(String s) {

@@ -209,4 +209,26 @@ class ClusterSpecTest {
         assertThat(f.down()).isFalse();
         assertThat(f.drainDelay()).isZero();
     }
+
+    @Test
+    void handlersCoverSpotNodesByDefaultOrTheNamedNodes() {
+        NodeSpec spotNode = NodeSpec.of("s.lab", "i-0c0ffee0000000a01", "us-east-1a", "m5.large", CapacityType.SPOT);
+        NodeSpec onDemandNode =
+                NodeSpec.of("o.lab", "i-0c0ffee0000000b01", "us-east-1a", "m5.large", CapacityType.ON_DEMAND);
+
+        assertThat(TerminationHandlerSpec.defaults().covers(spotNode)).isTrue();
+        assertThat(TerminationHandlerSpec.defaults().covers(onDemandNode)).isFalse();
+        assertThat(TerminationHandlerSpec.disabled().covers(spotNode)).isFalse();
+        TerminationHandlerSpec everywhere =
+                new TerminationHandlerSpec(true, java.util.Set.of(), true, false, false, null, Optional.empty(), null);
+        assertThat(everywhere.covers(onDemandNode)).isTrue();
+        TerminationHandlerSpec named = new TerminationHandlerSpec(
+                true, java.util.Set.of("o.lab"), false, false, false, null, Optional.empty(), null);
+        assertThat(named.covers(onDemandNode)).isTrue();
+        assertThat(named.covers(spotNode)).isFalse();
+        assertThatThrownBy(() -> new TerminationHandlerSpec(
+                        true, java.util.Set.of(), false, false, false, null, Optional.empty(), Duration.ZERO))
+                .isInstanceOf(SpotDrillConfigurationException.class)
+                .hasMessage("terminationHandler.pollInterval is PT0S; use a positive duration such as PT2S");
+    }
 }
