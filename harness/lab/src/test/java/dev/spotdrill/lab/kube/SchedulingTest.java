@@ -149,21 +149,24 @@ class SchedulingTest {
 
     @Test
     void podsTurnReadyOnlyAfterTheirReadinessDelayInWorldTime() {
-        Duration delay = Duration.ofMinutes(2);
+        Duration delay = Duration.ofMinutes(5);
         lab.start(twoNodes(
                 onDemand(B, "i-0c0ffee0000000b01"),
                 WorkloadSpec.of("shop", "slow", 2).withReadinessDelay(delay)));
 
-        waitUpTo().untilAsserted(() -> assertThat(lab.pods("shop", "slow"))
-                .hasSize(2)
-                .allSatisfy(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running")));
-        Deployment before = lab.client()
-                .apps()
-                .deployments()
-                .inNamespace("shop")
-                .withName("slow")
-                .get();
-        assertThat(before.getStatus().getReadyReplicas()).isZero();
+        waitUpTo().untilAsserted(() -> {
+            assertThat(lab.pods("shop", "slow"))
+                    .hasSize(2)
+                    .allSatisfy(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running"));
+            Deployment before = lab.client()
+                    .apps()
+                    .deployments()
+                    .inNamespace("shop")
+                    .withName("slow")
+                    .get();
+            assertThat(before.getStatus()).isNotNull();
+            assertThat(before.getStatus().getReplicas()).isEqualTo(2);
+        });
 
         waitUpTo().untilAsserted(() -> assertThat(lab.readyPods("shop", "slow")).hasSize(2));
         for (Pod p : lab.pods("shop", "slow")) {
@@ -244,10 +247,19 @@ class SchedulingTest {
         String oldRs =
                 Kube.controller(lab.pods("shop", "cart").get(0)).orElseThrow().getName();
 
-        lab.client().apps().deployments().inNamespace("shop").withName("cart").edit(d -> {
-            d.getSpec().getTemplate().getSpec().setNodeSelector(Map.of("workload", "checkout"));
-            return d;
-        });
+        // The controller writes the Deployment's status as well; like any client, retry an edit that meets 409.
+        waitUpTo()
+                .ignoreExceptions()
+                .until(() -> lab.client()
+                                .apps()
+                                .deployments()
+                                .inNamespace("shop")
+                                .withName("cart")
+                                .edit(d -> {
+                                    d.getSpec().getTemplate().getSpec().setNodeSelector(Map.of("workload", "checkout"));
+                                    return d;
+                                })
+                        != null);
 
         waitUpTo().untilAsserted(() -> {
             assertThat(lab.readyPods("shop", "cart")).hasSize(2);
