@@ -89,6 +89,28 @@ class DrillLifecycleTest {
         }
     }
 
+    @SpotDrill
+    static class OwnLabDrill {
+        static final Map<String, String> LAB = new ConcurrentHashMap<>();
+
+        @org.junit.jupiter.api.Test
+        @SpotInterruption(tags = "workload=cart")
+        @ExpectImdsNotice
+        void drill(InterruptionRun run) {
+            LAB.put("id", run.world().facts().get("lab"));
+            LAB.put("world", run.world().name());
+        }
+    }
+
+    @Test
+    void withoutSettingsTheExtensionStartsTheShopLabAndClosesItAfterTheRun() {
+        EngineExecutionResults results = EngineRuns.run(null, OwnLabDrill.class);
+
+        assertThat(EngineRuns.failures(results)).isEmpty();
+        assertThat(OwnLabDrill.LAB).containsEntry("world", "lab").containsKey("id");
+        assertThat(SpotLab.runningIds()).doesNotContain(OwnLabDrill.LAB.get("id"));
+    }
+
     @Test
     void aPassingDrillSeesBothNoticesAndLeavesOnlyATaggedExperiment() {
         EngineExecutionResults results = EngineRuns.run(lab, PassingDrill.class);
