@@ -244,6 +244,35 @@ public final class SdkAwsBackend implements AwsBackend {
         }
     }
 
+    @Override
+    public List<Tagged> taggedTemplates(String tagKey) {
+        List<Tagged> out = new ArrayList<>();
+        clients.fis()
+                .listExperimentTemplatesPaginator(r -> r.maxResults(100))
+                .experimentTemplates()
+                .forEach(t -> {
+                    if (t.tags().containsKey(tagKey)) {
+                        out.add(new Tagged(t.id(), "", t.tags()));
+                    }
+                });
+        return out;
+    }
+
+    @Override
+    public List<Tagged> taggedExperiments(String tagKey) {
+        List<Tagged> out = new ArrayList<>();
+        clients.fis()
+                .listExperimentsPaginator(r -> r.maxResults(100))
+                .experiments()
+                .forEach(e -> {
+                    if (e.tags().containsKey(tagKey)) {
+                        out.add(new Tagged(
+                                e.id(), e.state() == null ? "" : e.state().statusAsString(), e.tags()));
+                    }
+                });
+        return out;
+    }
+
     private static ExperimentView view(Experiment e) {
         String status = e.state() == null ? "pending" : e.state().statusAsString();
         String reason = e.state() == null ? "" : nz(e.state().reason());

@@ -48,6 +48,19 @@ public interface AwsBackend {
     /** DeleteExperimentTemplate; a template that is already gone is not an error. */
     void deleteTemplate(String id);
 
+    /** Templates whose tags include the key, from ListExperimentTemplates. */
+    List<Tagged> taggedTemplates(String tagKey);
+
+    /** Experiments whose tags include the key, from ListExperiments. */
+    List<Tagged> taggedExperiments(String tagKey);
+
+    /** A template or experiment with its tags; {@code status} is empty for a template. */
+    record Tagged(String id, String status, Map<String, String> tags) {
+        public Tagged {
+            tags = Map.copyOf(tags);
+        }
+    }
+
     /** A GetExperiment answer in core's words. */
     record ExperimentView(
             String id,
