@@ -66,20 +66,20 @@ class ImdsFailureTest {
     static class EarlyNoticeDrill {
         @org.junit.jupiter.api.Test
         @SpotInterruption(instances = "i-0c0ffee0000000a05", leadTime = "PT4M")
-        @ExpectImdsNotice(within = "PT2M30S")
+        @ExpectImdsNotice(within = "PT3M")
         void drill() {}
     }
 
     @Test
     void aLateNoticeMissesAShorterWindowAndSaysWhenItCame() {
-        // FIS sends the notice 2 minutes before the interruption: at START+2m with a PT4M lead time, so a
-        // PT2M30S window is met; delayed by PT1M it comes at START+3m, after the deadline.
+        // FIS sends the notice 2 minutes before the interruption: at START+2m with a PT4M lead time, so a PT3M
+        // window is met with a minute to spare; delayed by PT2M it comes at START+4m, after the deadline.
         try (SpotLab healthy = SpotLab.start(
-                        LabOptions.builder().scenario("shop").pace(60).build());
+                        LabOptions.builder().scenario("shop").pace(40).build());
                 SpotLab late = SpotLab.start(LabOptions.builder()
                         .scenario("shop")
-                        .pace(60)
-                        .faults("imds.notice-delay=PT1M")
+                        .pace(40)
+                        .faults("imds.notice-delay=PT2M")
                         .build())) {
             assertThat(EngineRuns.failures(EngineRuns.run(healthy, EarlyNoticeDrill.class)))
                     .isEmpty();
@@ -87,7 +87,8 @@ class ImdsFailureTest {
             assertThat(EngineRuns.failure(EngineRuns.run(late, EarlyNoticeDrill.class), "drill")
                             .orElseThrow())
                     .hasMessageStartingWith("@ExpectImdsNotice(action=\"terminate\") missed for i-0c0ffee0000000a05")
-                    .hasMessageContaining("window: START+PT2M30S, from +0.0s to deadline +150.0s");
+                    .hasMessageContaining("window: START+PT3M, from +0.0s to deadline +180.0s")
+                    .hasMessageContaining("last seen: GET /latest/meta-data/spot/instance-action -> 404 Not Found");
         }
     }
 

@@ -45,12 +45,12 @@ class SpotNoticeDrillsTest {
     @Test
     @DisplayName("With a 4-minute lead time the notice comes 2 minutes before the interruption")
     @SpotInterruption(tags = "workload=cart", count = 1, leadTime = "PT4M")
-    @ExpectRebalanceRecommendation(within = "PT30S")
-    @ExpectImdsNotice(from = Moment.START, within = "PT2M30S")
+    @ExpectRebalanceRecommendation(within = "PT1M")
+    @ExpectImdsNotice(from = Moment.START, within = "PT3M")
     void noticeComesTwoMinutesBeforeTheInterruption(InterruptionRun run) {
         run.await().until(() -> run.noticeTime().isPresent());
         Duration beforeInterruption = Duration.between(run.noticeTime().orElseThrow(), run.interruptionTime());
-        // FIS: instance-action two minutes before the interruption (the probe sees it within a few seconds)
-        assertThat(beforeInterruption).isBetween(Duration.ofSeconds(100), Duration.ofMinutes(2));
+        // FIS: instance-action two minutes before the interruption; the probe sees it a poll or two later
+        assertThat(beforeInterruption).isBetween(Duration.ofSeconds(60), Duration.ofMinutes(2));
     }
 }

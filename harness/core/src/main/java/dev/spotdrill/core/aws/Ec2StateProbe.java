@@ -42,10 +42,11 @@ public final class Ec2StateProbe implements AutoCloseable {
     }
 
     private void poll() {
-        Instant at = world.clock().now();
         try {
-            for (AwsBackend.Instance i :
-                    backend.describe(targets.stream().map(Target::instanceId).toList())) {
+            List<AwsBackend.Instance> instances =
+                    backend.describe(targets.stream().map(Target::instanceId).toList());
+            Instant at = world.clock().now(); // stamped when the answer arrived
+            for (AwsBackend.Instance i : instances) {
                 timeline.status(i.id(), "ec2:state", at, i.state());
                 String before = last.put(i.id(), i.state());
                 if (!i.state().equals(before)) {
@@ -59,6 +60,7 @@ public final class Ec2StateProbe implements AutoCloseable {
                 }
             }
         } catch (RuntimeException e) {
+            Instant at = world.clock().now();
             targets.forEach(t ->
                     timeline.status(t.instanceId(), "ec2:state", at, "DescribeInstances failed: " + e.getMessage()));
         }

@@ -86,13 +86,16 @@ public final class ImdsProbe implements AutoCloseable {
 
     /** Reads one path; returns true when it answered 200 and the observation was recorded. */
     private boolean read(String path, String key, OnBody onBody) {
-        Instant at = world.clock().now();
+        // a reading is stamped when its answer arrives: never before IMDS could have served it
+        Instant at;
         try {
             String body = client.get(path).asString();
+            at = world.clock().now();
             onBody.accept(at, body);
             timeline.status(target.instanceId(), key, at, "GET " + path + " -> 200");
             return true;
         } catch (Ec2MetadataClientException e) {
+            at = world.clock().now();
             if (e.statusCode() == 401) {
                 // token expired or refused: take a fresh one on the next poll
                 client.close();
@@ -105,6 +108,7 @@ public final class ImdsProbe implements AutoCloseable {
                     "GET " + path + " -> " + e.statusCode() + (e.statusCode() == 404 ? " Not Found" : ""));
             return false;
         } catch (SdkClientException e) {
+            at = world.clock().now();
             timeline.status(target.instanceId(), key, at, "GET " + path + " -> no answer (" + e.getMessage() + ")");
             if (client != null) {
                 client.close();
