@@ -293,13 +293,7 @@ public final class TimelineSvg {
                 double x = x(s);
                 line(x, plotTop, x, plotBottom, "#eaeef2", 1, null);
                 line(x, plotTop - 4, x, plotTop, "#57606a", 1, null);
-                text(
-                        x,
-                        plotTop - 7,
-                        ReportText.offset(Duration.ofMillis(Math.round(s * 1000))),
-                        "middle",
-                        "font-size=\"10\" fill=\"#57606a\"",
-                        null);
+                text(x, plotTop - 7, tick(s), "middle", "font-size=\"10\" fill=\"#57606a\"", null);
             }
             svg.append("</g>\n");
         }
@@ -650,6 +644,12 @@ public final class TimelineSvg {
             return Long.toString((long) d);
         }
         return String.format(Locale.ROOT, "%.1f", d);
+    }
+
+    /** An axis tick: {@code +30s}, {@code +2.5s}, {@code -1s}. */
+    static String tick(double seconds) {
+        String t = ReportText.offset(Duration.ofMillis(Math.round(seconds * 1000)));
+        return t.endsWith(".0s") ? t.substring(0, t.length() - 3) + "s" : t;
     }
 
     static String number(double d) {

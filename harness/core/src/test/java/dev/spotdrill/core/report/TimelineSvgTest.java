@@ -153,7 +153,7 @@ class TimelineSvgTest {
         assertThat(elements(doc, "//*[local-name()='line'][@data-moment='REBALANCE']"))
                 .hasSize(3);
         assertThat(doc.getDocumentElement().getTextContent())
-                .contains("INTERRUPTION +120s", "NOTICE +0.4s", "START +0s");
+                .contains("INTERRUPTION +120.0s", "NOTICE +0.4s", "START +0.0s");
         // START is left of INTERRUPTION, which is at 120/(120*1.03 + ~1) of the plot
         double start = attr(
                 elements(doc, "//*[local-name()='line'][@data-moment='START']").get(0), "x1");
