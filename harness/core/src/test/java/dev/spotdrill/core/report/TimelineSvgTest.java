@@ -240,6 +240,9 @@ class TimelineSvgTest {
                 "TimelineSvg: 5 targets x 10 expectations x 100 observations: %.1f ms, %d KB%n",
                 ms, svg.length() / 1024);
 
+        // ci/check-report.sh takes a screenshot of this picture, to look at its legibility
+        java.nio.file.Files.writeString(java.nio.file.Path.of("target", "timeline-5-targets-10-expectations.svg"), svg);
+
         Document doc = parse(svg);
         assertThat(elements(doc, "//*[local-name()='g'][@class='expectation']")).hasSize(50);
         assertThat(elements(doc, "//*[local-name()='g'][@class='observation']")).hasSize(5 * 100 + 2);
