@@ -5,7 +5,8 @@
 #   2. runs it again with -Dspotdrill.report.history=<the first report>, and checks that the new report's history
 #      has 2 entries (the nightly trend);
 #   3. serves the report on 127.0.0.1, opens it in headless Chromium (installed with apt-get when missing) and saves
-#      screenshots of the overview page and of one drill's timeline picture into target/screenshots/.
+#      screenshots of the overview page, of one drill's test page and of its timeline picture (and of the 5-target,
+#      10-expectation picture that TimelineSvgTest writes, when present) into target/screenshots/.
 #
 # Usage: ci/check-report.sh [--update-docs] [--no-build]
 #   --update-docs  also copy overview.png and timeline.png into docs/images/ (the README's pictures)
@@ -20,7 +21,7 @@ for arg in "$@"; do
   case "$arg" in
     --update-docs) update_docs=true ;;
     --no-build) build=false ;;
-    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "check-report: unknown option '$arg'; use --update-docs and/or --no-build" >&2; exit 2 ;;
   esac
 done
@@ -121,13 +122,16 @@ for f in glob.glob(os.path.join(sys.argv[1], "data", "test-cases", "*.json")):
             if a.get("name") == "Timeline" and a.get("type") == "image/svg+xml":
                 size = os.path.getsize(os.path.join(sys.argv[1], "data", "attachments", a["source"]))
                 if best is None or size > best[0]:
-                    best = (size, a["source"])
-print(best[1] if best else "")
+                    best = (size, a["source"], case["uid"])
+print(f"{best[1]} {best[2]}" if best else "")
 EOF
 )
+read -r timeline testcase <<< "$timeline"
 [ -n "$timeline" ] || fail "no Timeline attachment in the report: is spotdrill-allure on the samples' test class path?"
 read -r w h < <(svg_size "$report/data/attachments/$timeline")
 shoot "$shots/timeline.png" "$w" "$h" "http://127.0.0.1:$port/data/attachments/$timeline"
+# and that drill's test page: its steps from "Resolve targets" to "Clean up", and its attachments
+shoot "$shots/test.png" 1400 1000 "http://127.0.0.1:$port/index.html#testresult/$testcase"
 
 # the worst case the picture must stay legible for: 5 targets x 10 expectations (written by TimelineSvgTest)
 big=harness/core/target/timeline-5-targets-10-expectations.svg
