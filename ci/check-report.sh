@@ -133,6 +133,14 @@ shoot "$shots/timeline.png" "$w" "$h" "http://127.0.0.1:$port/data/attachments/$
 # and that drill's test page: its steps from "Resolve targets" to "Clean up", and its attachments
 shoot "$shots/test.png" 1400 1000 "http://127.0.0.1:$port/index.html#testresult/$testcase"
 
+# the single-file report must open straight from disk (file://), with no server: that is what a PR attachment is
+"$chrome" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
+  --disable-component-update --disable-sync --user-data-dir="$(mktemp -d -p "$work")" --virtual-time-budget=15000 \
+  --dump-dom "file://$root/$single/index.html" > "$work/single.html" 2> "$work/chrome.log" || true
+grep -q 'test cases' "$work/single.html" \
+  || fail "the single-file report did not render from file://$root/$single/index.html"
+echo "[check-report] the single-file report renders from disk"
+
 # the worst case the picture must stay legible for: 5 targets x 10 expectations (written by TimelineSvgTest)
 big=harness/core/target/timeline-5-targets-10-expectations.svg
 if [ -f "$big" ]; then
