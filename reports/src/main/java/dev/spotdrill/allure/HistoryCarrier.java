@@ -36,8 +36,13 @@ public final class HistoryCarrier {
      */
     public static int copy(Path previousReport, Path results) {
         if (!Files.isDirectory(previousReport)) {
+            String where = previousReport.isAbsolute()
+                    ? ""
+                    : " (a relative path, read from " + Path.of("").toAbsolutePath()
+                            + ", the test JVM's working directory: give an absolute path)";
             throw new IllegalArgumentException(HISTORY + "=" + previousReport
-                    + ": no such directory; point it at the previous Allure report (the folder that holds history/),"
+                    + ": no such directory" + where
+                    + "; point it at the previous Allure report (the folder that holds history/),"
                     + " or leave it unset for a report without trend");
         }
         Path history = previousReport.getFileName() != null

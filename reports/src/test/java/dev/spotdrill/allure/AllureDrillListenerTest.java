@@ -164,7 +164,7 @@ class AllureDrillListenerTest {
                 .extracting(StepResult::getName)
                 .containsExactly(
                         Drills.TAINT + " · i-0abc: met +2.1s (deadline +30.4s)",
-                        "@ExpectDrain · i-0abc: missed (deadline +120s)");
+                        "@ExpectDrain · i-0abc: missed (deadline +120.0s)");
         assertThat(verdicts).extracting(StepResult::getStatus).containsExactly(Status.PASSED, Status.FAILED);
         assertThat(params(verdicts.get(0)))
                 .containsEntry("window", "NOTICE+PT30S")

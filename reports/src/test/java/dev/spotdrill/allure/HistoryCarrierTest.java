@@ -62,6 +62,18 @@ class HistoryCarrierTest {
     }
 
     @Test
+    void aMissingRelativeDirectorySaysWhereItWasLookedFor() {
+        Path relative = Path.of("no-such-previous-report");
+        assertThatThrownBy(() -> HistoryCarrier.copy(relative, dir.resolve("allure-results")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith(
+                        "spotdrill.report.history=no-such-previous-report: no such directory (a relative"
+                                + " path, read from " + Path.of("").toAbsolutePath()
+                                + ", the test JVM's working directory:"
+                                + " give an absolute path); point it at the previous Allure report");
+    }
+
+    @Test
     void carriesTheConfiguredHistoryOncePerJvm() throws Exception {
         Path results = dir.resolve("allure-results");
         SpotDrillConfig config = SpotDrillConfig.of(

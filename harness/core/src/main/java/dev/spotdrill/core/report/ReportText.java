@@ -17,16 +17,13 @@ public final class ReportText {
     private ReportText() {}
 
     /**
-     * A world-time offset in seconds, e.g. {@code +2.1s}, {@code +30s} or {@code -1.5s}: one decimal, dropped
-     * when it is zero.
+     * A world-time offset in seconds with one decimal, e.g. {@code +2.1s}, {@code +30.0s} or {@code -1.5s}: the
+     * same form as the engine's failure messages and text timeline, so one moment reads the same everywhere.
      */
     public static String offset(Duration d) {
         double s = d.toMillis() / 1000.0;
         String n = String.format(Locale.ROOT, "%.1f", Math.abs(s));
-        if (n.endsWith(".0")) {
-            n = n.substring(0, n.length() - 2);
-        }
-        boolean negative = s < 0 && !n.equals("0");
+        boolean negative = s < 0 && !n.equals("0.0");
         return (negative ? "-" : "+") + n + "s";
     }
 
@@ -37,8 +34,8 @@ public final class ReportText {
 
     /**
      * One verdict as a line, for example
-     * {@code i-0abc NOTICE +0.4s · @ExpectTaint(...) ✓ +2.1s (deadline +30s)} or
-     * {@code i-0abc START +0s · @ExpectDrain ✗ missed (deadline +120s), last seen: 2 pods left}.
+     * {@code i-0abc NOTICE +0.4s · @ExpectTaint(...) ✓ +2.1s (deadline +30.4s)} or
+     * {@code i-0abc START +0.0s · @ExpectDrain ✗ missed (deadline +120.0s), last seen: 2 pods left}.
      *
      * @param start START, to measure offsets from
      */

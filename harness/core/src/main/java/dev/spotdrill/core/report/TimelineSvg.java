@@ -44,6 +44,8 @@ public final class TimelineSvg {
     private static final double MARK_ROW = 14;
     private static final double VERDICT_ROW = 18;
     private static final double LANE_GAP = 8;
+    private static final double LABEL_OFFSET = 4;
+    private static final double LABEL_GAP = 8;
     private static final String MET = "#1a7f37";
     private static final String MISSED = "#cf222e";
     private static final Map<String, String> SOURCE_COLORS = Map.of(
@@ -293,13 +295,7 @@ public final class TimelineSvg {
                 double x = x(s);
                 line(x, plotTop, x, plotBottom, "#eaeef2", 1, null);
                 line(x, plotTop - 4, x, plotTop, "#57606a", 1, null);
-                text(
-                        x,
-                        plotTop - 7,
-                        ReportText.offset(Duration.ofMillis(Math.round(s * 1000))),
-                        "middle",
-                        "font-size=\"10\" fill=\"#57606a\"",
-                        null);
+                text(x, plotTop - 7, tick(s), "middle", "font-size=\"10\" fill=\"#57606a\"", null);
             }
             svg.append("</g>\n");
         }
@@ -383,8 +379,10 @@ public final class TimelineSvg {
                 int level = -1;
                 // a run of the same label (e.g. many POD_EVICTED) is labelled once every 120 px
                 boolean repeat = label.equals(lastLabel) && x - lastLabelX < 120;
+                // labels start just right of their mark (clear of a START line drawn through it), 8 px apart
+                double lx = x + LABEL_OFFSET;
                 for (int l = 0; !repeat && l < LABEL_LEVELS; l++) {
-                    if (x - 2 >= lastRight[l] && x + w <= plotLeft + PLOT_WIDTH + RIGHT_WIDTH) {
+                    if (lx >= lastRight[l] && lx + w <= plotLeft + PLOT_WIDTH + RIGHT_WIDTH) {
                         level = l;
                         break;
                     }
@@ -398,12 +396,12 @@ public final class TimelineSvg {
                         .append("\">");
                 svg.append("<title>").append(esc(tip)).append("</title>");
                 if (level >= 0) {
-                    lastRight[level] = x + w;
+                    lastRight[level] = lx + w + LABEL_GAP;
                     lastLabel = label;
                     lastLabelX = x;
                     double ly = markY - MARK_ROW / 2 - level * LEVEL_HEIGHT - 2;
                     line(x, markY - 4, x, ly + 2, "#afb8c1", 1, null);
-                    text(x - 2, ly, label, "start", "font-size=\"10\" fill=\"" + color + "\"", null);
+                    text(lx, ly, label, "start", "font-size=\"10\" fill=\"" + color + "\"", null);
                 } else {
                     hiddenLabels++;
                 }
@@ -650,6 +648,12 @@ public final class TimelineSvg {
             return Long.toString((long) d);
         }
         return String.format(Locale.ROOT, "%.1f", d);
+    }
+
+    /** An axis tick: {@code +30s}, {@code +2.5s}, {@code -1s}. */
+    static String tick(double seconds) {
+        String t = ReportText.offset(Duration.ofMillis(Math.round(seconds * 1000)));
+        return t.endsWith(".0s") ? t.substring(0, t.length() - 3) + "s" : t;
     }
 
     static String number(double d) {

@@ -59,11 +59,11 @@ class ConsoleProgressTest {
                         "[spotdrill] 1 target (seed 42): i-0abc (m5.large, us-east-1a, node ip-10-0-1-1)",
                         "[spotdrill] FIS template EXT123 created",
                         "[spotdrill] FIS experiment EXP456 started",
-                        "[spotdrill] START +0s",
+                        "[spotdrill] START +0.0s",
                         "[spotdrill] i-0abc NOTICE +0.4s",
                         "[spotdrill] waiting for 3 expectations until +120s",
                         "[spotdrill] i-0abc NOTICE +0.4s · taint spot-itn ✓ +2.1s (deadline +30.4s)",
-                        "[spotdrill] i-0abc START +0s · @ExpectDrain ✗ missed (deadline +120s), last seen: 2 pods",
+                        "[spotdrill] i-0abc START +0.0s · @ExpectDrain ✗ missed (deadline +120.0s), last seen: 2 pods",
                         "[spotdrill] drill run-1 passed: 0/0 met · experiment EXP456 completed");
     }
 

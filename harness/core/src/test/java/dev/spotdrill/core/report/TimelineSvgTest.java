@@ -153,7 +153,7 @@ class TimelineSvgTest {
         assertThat(elements(doc, "//*[local-name()='line'][@data-moment='REBALANCE']"))
                 .hasSize(3);
         assertThat(doc.getDocumentElement().getTextContent())
-                .contains("INTERRUPTION +120s", "NOTICE +0.4s", "START +0s");
+                .contains("INTERRUPTION +120.0s", "NOTICE +0.4s", "START +0.0s");
         // START is left of INTERRUPTION, which is at 120/(120*1.03 + ~1) of the plot
         double start = attr(
                 elements(doc, "//*[local-name()='line'][@data-moment='START']").get(0), "x1");
@@ -239,6 +239,9 @@ class TimelineSvgTest {
         System.out.printf(
                 "TimelineSvg: 5 targets x 10 expectations x 100 observations: %.1f ms, %d KB%n",
                 ms, svg.length() / 1024);
+
+        // ci/check-report.sh takes a screenshot of this picture, to look at its legibility
+        java.nio.file.Files.writeString(java.nio.file.Path.of("target", "timeline-5-targets-10-expectations.svg"), svg);
 
         Document doc = parse(svg);
         assertThat(elements(doc, "//*[local-name()='g'][@class='expectation']")).hasSize(50);

@@ -1,0 +1,147 @@
+package dev.spotdrill.allure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spotdrill.junit.ExpectImdsNotice;
+import dev.spotdrill.junit.ExpectRebalanceRecommendation;
+import dev.spotdrill.junit.ExpectTermination;
+import dev.spotdrill.junit.SpotDrill;
+import dev.spotdrill.junit.SpotInterruption;
+import dev.spotdrill.lab.LabOptions;
+import dev.spotdrill.lab.SpotLab;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.junit.platform.testkit.engine.EngineExecutionResults;
+import org.junit.platform.testkit.engine.EngineTestKit;
+
+/**
+ * The nightly runner's IAM policy, {@code ci/iam/spotdrill-runner-policy.json}, allows exactly what a drill calls.
+ *
+ * <p>The actions come from the lab's API-call log after a passing drill and an aborted one (whose experiment is
+ * stopped), as {@code SpotLab.callLog().leastPrivilegePolicy()} gives them; {@code iam:PassRole} is scoped to the FIS
+ * role. Run with {@code -Dspotdrill.iam.write=true} to rewrite the committed file after the drill's calls change;
+ * otherwise this test fails when the committed policy and the observed calls disagree, and says how to fix it.
+ */
+class RunnerPolicyTest {
+    static final Path POLICY = Path.of("..", "ci", "iam", "spotdrill-runner-policy.json");
+    static final String FIS_ROLE = "arn:aws:iam::<ACCOUNT_ID>:role/<FIS_ROLE_NAME>";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    @SpotDrill
+    static class Drills {
+        @org.junit.jupiter.api.Test
+        @SpotInterruption(instances = "i-0c0ffee0000000a01", leadTime = "PT2M")
+        @ExpectRebalanceRecommendation
+        @ExpectImdsNotice
+        @ExpectTermination
+        void passes() {}
+
+        @org.junit.jupiter.api.Test
+        @SpotInterruption(instances = "i-0c0ffee0000000a02", leadTime = "PT10M")
+        @ExpectImdsNotice
+        void aborts() {
+            throw new IllegalStateException("aborted on purpose: the experiment must be stopped");
+        }
+    }
+
+    @Test
+    void theCommittedRunnerPolicyAllowsExactlyTheActionsADrillCalls() throws Exception {
+        String observed;
+        try (SpotLab lab =
+                SpotLab.start(LabOptions.builder().scenario("shop").pace(60).build())) {
+            EngineExecutionResults results = EngineTestKit.engine("junit-jupiter")
+                    .configurationParameters(Map.of("spotdrill.lab.attach", lab.id()))
+                    .selectors(selectClass(Drills.class))
+                    .execute();
+            results.testEvents().assertStatistics(s -> s.started(2).succeeded(1).failed(1));
+            observed = lab.callLog().leastPrivilegePolicy();
+        }
+        TreeSet<String> actions = actions(JSON.readTree(observed));
+        assertThat(actions)
+                .contains(
+                        "fis:CreateExperimentTemplate",
+                        "fis:StartExperiment",
+                        "fis:StopExperiment",
+                        "fis:DeleteExperimentTemplate",
+                        "ec2:DescribeInstances",
+                        "iam:PassRole");
+
+        String expected = runnerPolicy(actions);
+        Path written = Path.of("target", "spotdrill-runner-policy.json");
+        Files.writeString(written, expected);
+        System.out.println("[spotdrill] runner policy from the lab's call log:\n" + expected);
+        if (Boolean.getBoolean("spotdrill.iam.write")) {
+            Files.createDirectories(POLICY.getParent());
+            Files.writeString(POLICY, expected);
+        }
+        assertThat(POLICY)
+                .as(
+                        "%s is out of date with the calls a drill makes; compare it with %s, or rerun this test with"
+                                + " -Dspotdrill.iam.write=true and commit the file",
+                        POLICY.normalize(), written)
+                .hasContent(expected);
+    }
+
+    @Test
+    void thePolicyScopesPassRoleToTheFisRoleAndFis() throws Exception {
+        JsonNode doc = JSON.readTree(
+                runnerPolicy(new TreeSet<>(List.of("fis:StartExperiment", "iam:PassRole", "iam:GetRole"))));
+        JsonNode statements = doc.path("Statement");
+        assertThat(statements).hasSize(2);
+        assertThat(statements.get(0).path("Action").toString()).isEqualTo("[\"fis:StartExperiment\",\"iam:GetRole\"]");
+        assertThat(statements.get(1).path("Action").asText()).isEqualTo("iam:PassRole");
+        assertThat(statements.get(1).path("Resource").asText()).isEqualTo(FIS_ROLE);
+        assertThat(statements
+                        .get(1)
+                        .path("Condition")
+                        .path("StringEquals")
+                        .path("iam:PassedToService")
+                        .asText())
+                .isEqualTo("fis.amazonaws.com");
+    }
+
+    /** The observed actions on any resource, and iam:PassRole only for the FIS role and only to FIS. */
+    static String runnerPolicy(TreeSet<String> observed) throws Exception {
+        ObjectNode doc = JSON.createObjectNode();
+        doc.put("Version", "2012-10-17");
+        ArrayNode statements = doc.putArray("Statement");
+        ObjectNode calls = statements.addObject();
+        calls.put("Sid", "SpotDrillObservedCalls");
+        calls.put("Effect", "Allow");
+        ArrayNode a = calls.putArray("Action");
+        observed.stream().filter(x -> !x.equals("iam:PassRole")).forEach(a::add);
+        calls.put("Resource", "*");
+        ObjectNode pass = statements.addObject();
+        pass.put("Sid", "SpotDrillPassFisRole");
+        pass.put("Effect", "Allow");
+        pass.put("Action", "iam:PassRole");
+        pass.put("Resource", FIS_ROLE);
+        pass.putObject("Condition").putObject("StringEquals").put("iam:PassedToService", "fis.amazonaws.com");
+        return JSON.writeValueAsString(doc) + "\n";
+    }
+
+    private static TreeSet<String> actions(JsonNode policy) {
+        TreeSet<String> out = new TreeSet<>();
+        for (JsonNode s : policy.path("Statement")) {
+            List<JsonNode> list = new ArrayList<>();
+            if (s.path("Action").isArray()) {
+                s.path("Action").forEach(list::add);
+            } else {
+                list.add(s.path("Action"));
+            }
+            list.forEach(n -> out.add(n.asText()));
+        }
+        return out;
+    }
+}
