@@ -70,7 +70,7 @@ public final class ProbePodImds implements AutoCloseable {
     private LogWatch logWatch;
     private Thread reader;
 
-    private ProbePodImds(
+    ProbePodImds(
             KubernetesClient client,
             String namespace,
             String name,
