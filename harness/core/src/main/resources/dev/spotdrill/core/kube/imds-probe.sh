@@ -47,8 +47,8 @@ take_token() {
   if [ "$code" = "200" ]; then token=${answer%???}; else token=""; fi
 }
 
-# GETs one path; sets status (a number, 0 when IMDS did not answer) and body.
-get() {
+# GETs one path once; sets status (a number, 0 when IMDS did not answer) and body.
+get_once() {
   answer=$(curl -s --max-time 2 -H "X-aws-ec2-metadata-token: $token" -w '%{http_code}' "$endpoint$1")
   code=${answer#"${answer%???}"}
   body=${answer%???}
@@ -56,7 +56,16 @@ get() {
     [0-9][0-9][0-9]) status=$((1$code - 1000)) ;;
     *) status=0 ;;
   esac
-  if [ "$status" = "401" ]; then token=""; fi
+}
+
+# GETs one path; on a 401 (token expired or refused) takes a new token and asks once more.
+get() {
+  if [ -z "$token" ]; then take_token; fi
+  get_once "$1"
+  if [ "$status" = "401" ]; then
+    take_token
+    get_once "$1"
+  fi
 }
 
 emit() {
@@ -65,7 +74,6 @@ emit() {
 }
 
 while :; do
-  if [ -z "$token" ]; then take_token; fi
   get "$notice_path"
   if [ "$status|$body" != "$last_notice" ]; then
     last_notice="$status|$body"
