@@ -98,12 +98,12 @@ class RunnerPolicyTest {
         JsonNode doc = JSON.readTree(
                 runnerPolicy(new TreeSet<>(List.of("fis:StartExperiment", "iam:PassRole", "iam:GetRole"))));
         JsonNode statements = doc.path("Statement");
-        assertThat(statements).hasSize(2);
+        assertThat(statements).hasSize(4);
         assertThat(statements.get(0).path("Action").toString()).isEqualTo("[\"fis:StartExperiment\",\"iam:GetRole\"]");
-        assertThat(statements.get(1).path("Action").asText()).isEqualTo("iam:PassRole");
-        assertThat(statements.get(1).path("Resource").asText()).isEqualTo(FIS_ROLE);
+        assertThat(statements.get(3).path("Action").asText()).isEqualTo("iam:PassRole");
+        assertThat(statements.get(3).path("Resource").asText()).isEqualTo(FIS_ROLE);
         assertThat(statements
-                        .get(1)
+                        .get(3)
                         .path("Condition")
                         .path("StringEquals")
                         .path("iam:PassedToService")
@@ -122,6 +122,19 @@ class RunnerPolicyTest {
         ArrayNode a = calls.putArray("Action");
         observed.stream().filter(x -> !x.equals("iam:PassRole")).forEach(a::add);
         calls.put("Resource", "*");
+        // tags on create: FIS may check fis:TagResource for the tags every template and experiment carries
+        // (not observable in the lab; unverified on AWS, so granted rather than risked)
+        ObjectNode tag = statements.addObject();
+        tag.put("Sid", "SpotDrillTagOnCreate");
+        tag.put("Effect", "Allow");
+        tag.put("Action", "fis:TagResource");
+        tag.put("Resource", "*");
+        // the Leftovers sweeper (dev.spotdrill.core.drill.Leftovers) lists what killed JVMs left
+        ObjectNode sweep = statements.addObject();
+        sweep.put("Sid", "SpotDrillSweepLeftovers");
+        sweep.put("Effect", "Allow");
+        sweep.putArray("Action").add("fis:ListExperimentTemplates").add("fis:ListExperiments");
+        sweep.put("Resource", "*");
         ObjectNode pass = statements.addObject();
         pass.put("Sid", "SpotDrillPassFisRole");
         pass.put("Effect", "Allow");

@@ -31,6 +31,7 @@ public final class ExperimentWatcher implements AutoCloseable {
     private volatile ScheduledFuture<?> task;
     private volatile boolean closed;
     private Duration interval = FIRST;
+    private volatile long lastPollNanos = System.nanoTime();
 
     private ExperimentWatcher(
             World world,
@@ -82,8 +83,17 @@ public final class ExperimentWatcher implements AutoCloseable {
         schedule();
     }
 
+    /**
+     * The latest view, read again now if the last read is older than {@code wall}: a waiter's guarantee of fresh
+     * state even when the shared probe threads are starved on a busy machine.
+     */
+    public ExperimentView pollIfStale(Duration wall) {
+        return System.nanoTime() - lastPollNanos > wall.toNanos() ? poll() : last;
+    }
+
     /** Reads the experiment now and records a change. */
     public synchronized ExperimentView poll() {
+        lastPollNanos = System.nanoTime();
         ExperimentView before = last;
         if (before.terminal()) {
             return before;

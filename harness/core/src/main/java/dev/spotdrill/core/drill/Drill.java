@@ -55,6 +55,8 @@ public final class Drill implements AutoCloseable {
     static final Duration GRACE_WORLD = Duration.ofSeconds(2);
 
     static final Duration GRACE_WALL = Duration.ofMillis(300);
+    /** How long an experiment may take from StartExperiment to running, in world time (and at least a wall minute). */
+    static final Duration START_WAIT = Duration.ofMinutes(5);
 
     private final World world;
     private final DrillSpec spec;
@@ -358,13 +360,14 @@ public final class Drill implements AutoCloseable {
         // the watcher polls too, so "running" may already have given way to a later state
         ExperimentView running = awaitExperiment(
                 v -> !v.status().equals("pending") && !v.status().equals("initiating"),
-                clock.now().plus(Duration.ofMinutes(5)),
+                clock.now().plus(START_WAIT),
                 "FIS experiment " + id + " to run");
-        if (running.failedOrCancelled()
-                || running.status().equals("pending")
-                || running.status().equals("initiating")) {
+        if (running.failedOrCancelled()) {
             throw new ExperimentFailedException(Messages.experimentEnded(
                     id, running.status(), running.reason(), running.errorCode(), running.errorLocation()));
+        }
+        if (running.status().equals("pending") || running.status().equals("initiating")) {
+            throw new ExperimentFailedException(Messages.experimentNotRunning(id, running.status(), START_WAIT));
         }
         Instant start = running.actionsStart().or(running::startTime).orElseGet(clock::now);
         timeline.start(start, spec.leadTime());
@@ -398,12 +401,16 @@ public final class Drill implements AutoCloseable {
     private ExperimentView awaitExperiment(
             java.util.function.Predicate<ExperimentView> done, Instant worldLimit, String what) {
         WorldClock clock = world.clock();
+        Duration wall = clock.wallUntil(worldLimit);
+        if (wall.compareTo(Duration.ofMinutes(1)) < 0) {
+            wall = Duration.ofMinutes(1); // at a fast pace a busy machine can take longer than the world limit
+        }
         try {
             await().alias(what)
                     .pollDelay(Duration.ZERO)
                     .pollInterval(Duration.ofMillis(10))
-                    .atMost(clock.wallUntil(worldLimit).plus(Duration.ofSeconds(10)))
-                    .until(() -> done.test(watcher.last()));
+                    .atMost(wall)
+                    .until(() -> done.test(watcher.pollIfStale(Duration.ofMillis(500))));
         } catch (ConditionTimeoutException e) {
             // the caller judges the last view
         }

@@ -159,6 +159,11 @@ public final class Messages {
         return sb.toString();
     }
 
+    public static String experimentNotRunning(String id, String status, java.time.Duration waited) {
+        return "FIS experiment " + id + " did not start running within " + waited + " (world time): it is still "
+                + status + "; check the experiment in the FIS console and the FIS role's permissions";
+    }
+
     public static String quotaWaitExceeded(String wait) {
         return "FIS refused to start the experiment: the account already has its maximum of active experiments"
                 + " (ServiceQuotaExceededException) and no slot freed within spotdrill.fis.quotaWait=" + wait

@@ -10,7 +10,7 @@ public final class Probes {
 
     static {
         AtomicInteger n = new AtomicInteger();
-        ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(4, r -> {
+        ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(8, r -> {
             Thread t = new Thread(r, "spotdrill-probe-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
