@@ -20,6 +20,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.fis.model.ExperimentStatus;
 
+@org.junit.jupiter.api.parallel.Isolated("checks the JVM's live threads")
 class SpotLabTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 

@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
+@org.junit.jupiter.api.parallel.Isolated("checks the JVM's live threads")
 class LabClusterCloseTest {
 
     private static Set<String> liveThreads() {
