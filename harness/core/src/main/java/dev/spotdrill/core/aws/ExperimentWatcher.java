@@ -56,12 +56,15 @@ public final class ExperimentWatcher implements AutoCloseable {
     }
 
     private void tick() {
-        ExperimentView before = last;
-        ExperimentView now = poll();
-        synchronized (this) {
-            interval = now.status().equals(before.status()) ? Backoff.grow(interval, 1.5, MAX) : FIRST;
+        try {
+            ExperimentView before = last;
+            ExperimentView now = poll();
+            synchronized (this) {
+                interval = now.status().equals(before.status()) ? Backoff.grow(interval, 1.5, MAX) : FIRST;
+            }
+        } finally {
+            schedule(); // whatever happened, keep watching
         }
-        schedule();
     }
 
     /** Starts watching from a known view of the experiment. */

@@ -60,15 +60,29 @@ public final class ImdsProbe implements AutoCloseable {
             if (closed || (rebalanceSeen && noticeSeen)) {
                 return;
             }
-            if (client == null) {
-                client = newClient();
+            try {
+                if (!rebalanceSeen) {
+                    rebalanceSeen = read(REBALANCE_PATH, "imds:rebalance", this::onRebalance);
+                }
+                if (!noticeSeen) {
+                    noticeSeen = read(NOTICE_PATH, "imds:instance-action", this::onNotice);
+                }
+            } catch (RuntimeException e) {
+                // a periodic task that throws is never run again: record the error and poll on
+                timeline.status(
+                        target.instanceId(),
+                        "imds:instance-action",
+                        world.clock().now(),
+                        "probe error: " + e);
+                closeClient();
             }
-            if (!rebalanceSeen) {
-                rebalanceSeen = read(REBALANCE_PATH, "imds:rebalance", this::onRebalance);
-            }
-            if (!noticeSeen) {
-                noticeSeen = read(NOTICE_PATH, "imds:instance-action", this::onNotice);
-            }
+        }
+    }
+
+    private void closeClient() {
+        if (client != null) {
+            client.close();
+            client = null;
         }
     }
 
@@ -86,6 +100,9 @@ public final class ImdsProbe implements AutoCloseable {
 
     /** Reads one path; returns true when it answered 200 and the observation was recorded. */
     private boolean read(String path, String key, OnBody onBody) {
+        if (client == null) {
+            client = newClient(); // a fresh client takes a fresh IMDSv2 token
+        }
         // a reading is stamped when its answer arrives: never before IMDS could have served it
         Instant at;
         try {
@@ -97,9 +114,7 @@ public final class ImdsProbe implements AutoCloseable {
         } catch (Ec2MetadataClientException e) {
             at = world.clock().now();
             if (e.statusCode() == 401) {
-                // token expired or refused: take a fresh one on the next poll
-                client.close();
-                client = null;
+                closeClient(); // token expired or refused: the next read takes a fresh one
             }
             timeline.status(
                     target.instanceId(),
@@ -110,10 +125,7 @@ public final class ImdsProbe implements AutoCloseable {
         } catch (SdkClientException e) {
             at = world.clock().now();
             timeline.status(target.instanceId(), key, at, "GET " + path + " -> no answer (" + e.getMessage() + ")");
-            if (client != null) {
-                client.close();
-                client = null;
-            }
+            closeClient();
             return false;
         }
     }
@@ -155,10 +167,7 @@ public final class ImdsProbe implements AutoCloseable {
         closed = true;
         task.cancel(false);
         synchronized (lock) {
-            if (client != null) {
-                client.close();
-                client = null;
-            }
+            closeClient();
         }
     }
 }

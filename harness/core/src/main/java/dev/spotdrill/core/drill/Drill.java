@@ -329,6 +329,8 @@ public final class Drill implements AutoCloseable {
     }
 
     private void startExperiment() {
+        // watch before FIS acts, so the first notices are seen within one poll, not after a probe's warm-up
+        startProbes();
         WorldClock clock = world.clock();
         Instant giveUp = clock.now().plus(options.quotaWait());
         Duration backoff = Duration.ofSeconds(5);
@@ -355,7 +357,6 @@ public final class Drill implements AutoCloseable {
         notify(l -> l.experimentStarted(info, id));
         watcher = ExperimentWatcher.start(world, backend, view, timeline, v -> {});
         watcher.record(view);
-        startProbes();
         // wait for running
         // the watcher polls too, so "running" may already have given way to a later state
         ExperimentView running = awaitExperiment(
