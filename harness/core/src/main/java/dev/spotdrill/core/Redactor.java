@@ -13,6 +13,13 @@ public final class Redactor {
     private static final Set<String> SECRETS = ConcurrentHashMap.newKeySet();
     private static final String MASK = "****";
 
+    /** Secrets that come from the environment, registered before any text is redacted. */
+    static final String CASTAI_API_KEY_ENV = "SPOTDRILL_CASTAI_API_KEY";
+
+    static {
+        register(System.getenv(CASTAI_API_KEY_ENV));
+    }
+
     private Redactor() {}
 
     static void register(String value) {

@@ -154,6 +154,16 @@ public final class SpotDrillConfig {
         return out;
     }
 
+    /**
+     * The CAST AI API key, from the environment variable {@code SPOTDRILL_CASTAI_API_KEY} only: secrets never come
+     * from configuration files or system properties.
+     */
+    public static Optional<Secret> castAiApiKey() {
+        return Optional.ofNullable(System.getenv(Redactor.CASTAI_API_KEY_ENV))
+                .filter(s -> !s.isBlank())
+                .map(Secret::of);
+    }
+
     /** The environment variable names that a key is read from, for example {@code SPOTDRILL_FIS_ROLE_ARN}. */
     public static List<String> envNames(String key) {
         String plain = key.replace('.', '_').replace('-', '_').toUpperCase(Locale.ROOT);
