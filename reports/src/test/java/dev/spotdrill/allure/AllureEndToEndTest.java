@@ -356,7 +356,7 @@ class AllureEndToEndTest {
                 .orElseThrow(() -> new AssertionError("no expectation " + prefix + " in " + expectationMarks(svg)));
     }
 
-    /** Nothing the lab or the drill started is left running; the probes' shared pool (4 daemon threads) stays. */
+    /** Nothing the lab or the drill started is left running; the probes' shared pool of daemon threads stays. */
     private static void awaitNoSpotdrillThreads() {
         await("spotdrill threads to end after the lab closed")
                 .atMost(Duration.ofSeconds(30))
@@ -369,7 +369,7 @@ class AllureEndToEndTest {
                             .toList();
                     assertThat(names.stream().filter(n -> !n.startsWith("spotdrill-probe-")))
                             .isEmpty();
-                    assertThat(names).hasSizeLessThanOrEqualTo(4);
+                    assertThat(names).hasSizeLessThanOrEqualTo(dev.spotdrill.core.internal.Probes.THREADS);
                 });
     }
 }
