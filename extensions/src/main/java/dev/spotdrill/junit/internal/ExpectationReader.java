@@ -3,10 +3,16 @@ package dev.spotdrill.junit.internal;
 import dev.spotdrill.core.SpotDrillConfigurationException;
 import dev.spotdrill.core.drill.Expectation;
 import dev.spotdrill.core.drill.Expectations;
+import dev.spotdrill.core.drill.KubeExpectations;
 import dev.spotdrill.core.drill.Window;
 import dev.spotdrill.core.internal.Messages;
+import dev.spotdrill.junit.ExpectAvailability;
+import dev.spotdrill.junit.ExpectCordon;
+import dev.spotdrill.junit.ExpectDrain;
 import dev.spotdrill.junit.ExpectImdsNotice;
+import dev.spotdrill.junit.ExpectNodeRemoved;
 import dev.spotdrill.junit.ExpectRebalanceRecommendation;
+import dev.spotdrill.junit.ExpectTaint;
 import dev.spotdrill.junit.ExpectTermination;
 import dev.spotdrill.junit.Moment;
 import java.lang.annotation.Annotation;
@@ -26,6 +32,10 @@ final class ExpectationReader {
     private static final Map<Class<? extends Annotation>, Function<Annotation, Expectation>> READERS =
             new LinkedHashMap<>();
 
+    private static final List<String> TAINT_EFFECTS = List.of("NoSchedule", "PreferNoSchedule", "NoExecute");
+    private static final java.util.regex.Pattern DEPLOYMENT = java.util.regex.Pattern.compile(
+            "([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/)?[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
+
     static {
         register(
                 ExpectRebalanceRecommendation.class,
@@ -41,6 +51,39 @@ final class ExpectationReader {
         register(
                 ExpectTermination.class,
                 a -> Expectations.termination(window("ExpectTermination", a.from(), a.within())));
+        register(ExpectTaint.class, a -> {
+            if (a.key().isBlank()) {
+                throw new SpotDrillConfigurationException(Messages.attr("ExpectTaint", "key", a.key())
+                        + ": the taint key is empty; give the key the handler sets, e.g."
+                        + " \"aws-node-termination-handler/spot-itn\"");
+            }
+            if (!TAINT_EFFECTS.contains(a.effect())) {
+                throw new SpotDrillConfigurationException(Messages.attr("ExpectTaint", "effect", a.effect())
+                        + ": a taint effect is one of NoSchedule, PreferNoSchedule or NoExecute (case matters);"
+                        + " use one of those");
+            }
+            return KubeExpectations.taint(a.key(), a.effect(), window("ExpectTaint", a.from(), a.within()));
+        });
+        register(ExpectCordon.class, a -> KubeExpectations.cordon(window("ExpectCordon", a.from(), a.within())));
+        register(
+                ExpectDrain.class,
+                a -> KubeExpectations.drain(a.rescheduled(), window("ExpectDrain", a.from(), a.within())));
+        register(ExpectAvailability.class, a -> {
+            if (!DEPLOYMENT.matcher(a.deployment()).matches()) {
+                throw new SpotDrillConfigurationException(
+                        Messages.attr("ExpectAvailability", "deployment", a.deployment())
+                                + ": not a Deployment name; write namespace/name, e.g. \"shop/checkout\"");
+            }
+            if (a.minReady() < 0) {
+                throw new SpotDrillConfigurationException(Messages.attr("ExpectAvailability", "minReady", a.minReady())
+                        + ": must be 0 or more; use the fewest Ready pods the service needs, e.g. minReady = 2");
+            }
+            return KubeExpectations.availability(
+                    a.deployment(), a.minReady(), window("ExpectAvailability", a.from(), a.within()));
+        });
+        register(
+                ExpectNodeRemoved.class,
+                a -> KubeExpectations.nodeRemoved(window("ExpectNodeRemoved", a.from(), a.within())));
     }
 
     private ExpectationReader() {}

@@ -3,8 +3,15 @@ package dev.spotdrill.lab;
 import com.sun.net.httpserver.HttpServer;
 import dev.spotdrill.core.AwsCredentials;
 import dev.spotdrill.core.AwsService;
+import dev.spotdrill.core.KubeAccess;
+import dev.spotdrill.core.SpotDrillConfigurationException;
 import dev.spotdrill.core.World;
 import dev.spotdrill.core.WorldClock;
+import dev.spotdrill.lab.kube.CapacityType;
+import dev.spotdrill.lab.kube.ClusterSpec;
+import dev.spotdrill.lab.kube.LabCluster;
+import dev.spotdrill.lab.kube.NodeSpec;
+import dev.spotdrill.lab.kube.TerminationHandlerFaults;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -16,6 +23,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
@@ -57,6 +66,10 @@ public final class SpotLab implements AutoCloseable {
     private final ScheduledThreadPoolExecutor scheduler;
     private final ThreadPoolExecutor httpPool;
     private final World world;
+    private final LabCluster cluster;
+    private final ExecutorService kubeWiring;
+    private final Set<String> nodeInstances = ConcurrentHashMap.newKeySet();
+    private final Set<String> lostInstances = ConcurrentHashMap.newKeySet();
     private final long startupMillis;
     private volatile boolean closed;
 
@@ -64,6 +77,11 @@ public final class SpotLab implements AutoCloseable {
         long t0 = System.nanoTime();
         Scenario scenario = options.scenario();
         LabFaults faults = LabFaults.of(options.faults());
+        faults.snapshot().forEach((name, value) -> {
+            if (name.startsWith(TerminationHandlerFaults.PREFIX)) {
+                TerminationHandlerFaults.validate(name, value);
+            }
+        });
         double pace = options.pace().orElse(scenario.pace().orElse(DEFAULT_PACE));
         this.id = "lab-" + hex(8);
         WorldClock clock = WorldClock.paced(Instant.now().truncatedTo(ChronoUnit.SECONDS), pace);
@@ -76,6 +94,8 @@ public final class SpotLab implements AutoCloseable {
         String accessKey = "AKIA" + alnum(16);
         AwsCredentials credentials = AwsCredentials.of(accessKey, secret());
         this.ctx = new LabContext(id, scenario, clock, faults, new CallLog(), accessKey, scheduler, httpPool);
+        LabCluster startedCluster = null;
+        ExecutorService wiring = null;
         try {
             this.fleet = new Ec2Fleet(ctx);
             this.iam = new IamApi(ctx);
@@ -85,7 +105,23 @@ public final class SpotLab implements AutoCloseable {
             HttpServer ec2Server = serve(new Ec2Api(ctx, fleet));
             HttpServer stsServer = serve(new StsApi(ctx));
             HttpServer iamServer = serve(iam);
-            this.world = World.builder(World.LAB)
+            List<NodeSpec> nodes = clusterNodes(scenario);
+            if (!nodes.isEmpty()) {
+                ClusterSpec clusterSpec;
+                try {
+                    clusterSpec = ClusterSpec.fromYaml(scenario.raw()).withNodes(nodes);
+                } catch (SpotDrillConfigurationException e) {
+                    throw new SpotDrillConfigurationException(
+                            "scenario " + scenario.name() + ", Kubernetes part: " + e.getMessage());
+                }
+                wiring = Executors.newSingleThreadExecutor(threads("spotdrill-lab-kube-" + id));
+                startedCluster = LabCluster.start(clusterSpec, clock, this::imdsOrNull, faults::snapshot);
+                nodes.forEach(n -> nodeInstances.add(n.instanceId()));
+                awaitWorkloadsReady(startedCluster, clusterSpec);
+            }
+            this.cluster = startedCluster;
+            this.kubeWiring = wiring;
+            World.Builder wb = World.builder(World.LAB)
                     .region(scenario.region())
                     .clock(clock)
                     .endpoint(AwsService.FIS, Http.uri(fisServer))
@@ -99,9 +135,20 @@ public final class SpotLab implements AutoCloseable {
                     .fact("scenario", scenario.name())
                     .fact("account", scenario.account())
                     .fact("region", scenario.region())
-                    .attachment("lab-call-log", ctx.log::toJson)
-                    .build();
+                    .attachment("lab-call-log", ctx.log::toJson);
+            if (startedCluster != null) {
+                wb.kube(KubeAccess.master(startedCluster.masterUrl()));
+                wb.fact("kube", startedCluster.masterUrl().toString());
+                fleet.addListener(this::onInstanceChange);
+            }
+            this.world = wb.build();
         } catch (RuntimeException e) {
+            if (startedCluster != null) {
+                startedCluster.close();
+            }
+            if (wiring != null) {
+                wiring.shutdownNow();
+            }
             shutdown();
             throw e;
         }
@@ -216,6 +263,136 @@ public final class SpotLab implements AutoCloseable {
         return startupMillis;
     }
 
+    /** The lab's Kubernetes cluster, when the scenario has nodes. */
+    public Optional<LabCluster> cluster() {
+        return Optional.ofNullable(cluster);
+    }
+
+    /** The scenario's running instances that back a node, as the cluster's nodes. */
+    private List<NodeSpec> clusterNodes(Scenario scenario) {
+        Map<String, NodeSpec> declared = new java.util.HashMap<>();
+        try {
+            ClusterSpec.fromYaml(scenario.raw()).nodes().forEach(n -> declared.put(n.instanceId(), n));
+        } catch (SpotDrillConfigurationException e) {
+            throw new SpotDrillConfigurationException(
+                    "scenario " + scenario.name() + ", Kubernetes part: " + e.getMessage());
+        }
+        List<NodeSpec> nodes = new ArrayList<>();
+        for (LabInstance i : instances()) {
+            if (i.nodeName().isPresent() && i.state().equals("running")) {
+                nodes.add(nodeSpec(
+                        i,
+                        Optional.ofNullable(declared.get(i.id()))
+                                .map(NodeSpec::taints)
+                                .orElse(List.of())));
+            }
+        }
+        return nodes;
+    }
+
+    private static NodeSpec nodeSpec(LabInstance i, List<dev.spotdrill.lab.kube.TaintSpec> taints) {
+        return new NodeSpec(
+                i.nodeName().orElseThrow(),
+                i.id(),
+                i.zone(),
+                i.type(),
+                i.spot() ? CapacityType.SPOT : CapacityType.ON_DEMAND,
+                i.nodeLabels(),
+                taints);
+    }
+
+    /**
+     * The IMDS endpoint for a termination handler's poll, only while the instance has an interruption pending or
+     * past: before that every poll could only answer 404, and leaving those polls out keeps the call log to the
+     * calls that matter (the handlers still look on every poll, so they see a notice as soon as they would).
+     */
+    private URI imdsOrNull(String instanceId) {
+        Optional<LabInstance> i = instance(instanceId);
+        if (i.isEmpty()
+                || (i.get().interruptionTime().isEmpty()
+                        && i.get().rebalanceTime().isEmpty())) {
+            return null;
+        }
+        try {
+            return imds.endpoint(instanceId);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The lab is ready when every Deployment has all its pods Ready (bounded, so a broken scenario still starts). */
+    private static void awaitWorkloadsReady(LabCluster cluster, ClusterSpec spec) {
+        if (spec.workloads().isEmpty()) {
+            return;
+        }
+        java.util.concurrent.CompletableFuture<List<io.fabric8.kubernetes.api.model.Pod>> ready = cluster.client()
+                .pods()
+                .inAnyNamespace()
+                .informOnCondition(pods -> spec.workloads().stream()
+                        .allMatch(w -> pods.stream()
+                                        .filter(p -> w.namespace()
+                                                        .equals(p.getMetadata().getNamespace())
+                                                && p.getMetadata().getLabels() != null
+                                                && w.name()
+                                                        .equals(p.getMetadata()
+                                                                .getLabels()
+                                                                .get("app")))
+                                        .filter(SpotLab::podReady)
+                                        .count()
+                                >= w.replicas()));
+        try {
+            ready.get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("lab: not every Deployment was Ready within 30 s: {}", e.toString());
+        } finally {
+            ready.cancel(true);
+        }
+    }
+
+    private static boolean podReady(io.fabric8.kubernetes.api.model.Pod p) {
+        return p.getStatus() != null
+                && p.getStatus().getConditions() != null
+                && p.getStatus().getConditions().stream()
+                        .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+
+    /**
+     * EC2 lifecycle to the cluster: a terminated (or stopped) instance loses its node; a new running instance with
+     * a node (an ASG-like replacement) joins. Runs on the lab's scheduler under its lock, so the work is handed to
+     * a thread of its own.
+     */
+    private void onInstanceChange(LabInstance i) {
+        if (closed || kubeWiring == null) {
+            return;
+        }
+        boolean gone =
+                Set.of("shutting-down", "terminated", "stopping", "stopped").contains(i.state());
+        if (gone && nodeInstances.contains(i.id()) && lostInstances.add(i.id())) {
+            submitKube(() -> cluster.instanceTerminated(i.id()));
+        } else if (i.state().equals("running") && i.nodeName().isPresent() && nodeInstances.add(i.id())) {
+            NodeSpec node = nodeSpec(i, List.of());
+            submitKube(() -> cluster.addNode(node));
+        }
+    }
+
+    private void submitKube(Runnable r) {
+        try {
+            kubeWiring.execute(() -> {
+                try {
+                    if (!closed) {
+                        r.run();
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warn("lab {}: Kubernetes side of an instance change failed: {}", id, e.toString());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.debug("lab {} is closing: {}", id, e.toString());
+        }
+    }
+
     /** Stops every server and thread of the lab; closing twice does nothing. */
     @Override
     public void close() {
@@ -229,6 +406,17 @@ public final class SpotLab implements AutoCloseable {
     }
 
     private void shutdown() {
+        if (kubeWiring != null) {
+            kubeWiring.shutdownNow();
+            try {
+                kubeWiring.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
         if (imds != null) {
             imds.close();
         }

@@ -176,12 +176,84 @@ public final class Drill implements AutoCloseable {
         return switch (s.kind()) {
             case INSTANCES -> resolveInstances(s.values());
             case TAGS -> resolveTags(s.values());
-            case NODES ->
-                throw new SpotDrillConfigurationException(
-                        Messages.attr("SpotInterruption", "nodes", s.values().get(0))
-                                + ": node selectors need the Kubernetes support of spotdrill-core, which this build does not"
-                                + " have yet; select by instances or tags");
+            case NODES -> resolveNodes(s.values().get(0));
         };
+    }
+
+    /**
+     * A label selector on nodes: the nodes' providerIDs give the instances, which then pass the same guardrails as
+     * instances selected by tags; each target keeps its node name.
+     */
+    private List<Target> resolveNodes(String selector) {
+        List<dev.spotdrill.core.kube.NodeTargets.MatchedNode> nodes =
+                dev.spotdrill.core.kube.NodeTargets.find(world, selector);
+        if (nodes.isEmpty()) {
+            throw new SpotDrillConfigurationException(Messages.nodesMatchNothing(selector));
+        }
+        Map<String, String> nodeByInstance = new LinkedHashMap<>();
+        List<String> notEc2 = new ArrayList<>();
+        for (var n : nodes) {
+            if (n.instanceId().isPresent()) {
+                nodeByInstance.put(n.instanceId().get(), n.name());
+            } else {
+                notEc2.add(n.name() + " (providerID \"" + n.providerId() + "\")");
+            }
+        }
+        if (nodeByInstance.isEmpty()) {
+            throw new SpotDrillConfigurationException(Messages.nodesWithoutInstances(selector, notEc2));
+        }
+        List<AwsBackend.Instance> found;
+        try {
+            found = backend.describe(List.copyOf(nodeByInstance.keySet()));
+        } catch (AwsBackend.UnknownInstancesException e) {
+            throw new SpotDrillConfigurationException(Messages.attr("SpotInterruption", "nodes", selector)
+                    + ": the nodes' providerIDs name instances that EC2 does not know in " + world.region() + " ("
+                    + e.getMessage() + "); check spotdrill.aws.region and the kube context");
+        }
+        List<Target> eligible = new ArrayList<>();
+        List<String> refusals = new ArrayList<>();
+        List<String> onDemand = new ArrayList<>();
+        for (AwsBackend.Instance i : found) {
+            String node = nodeByInstance.get(i.id());
+            Optional<String[]> r = refusal(i);
+            if (r.isPresent()) {
+                refusals.add(node + " (" + i.id() + "): " + r.get()[0] + "; " + r.get()[1]);
+                if (!i.spot()) {
+                    onDemand.add(node + " -> " + i.id() + ", " + i.lifecycle());
+                }
+            } else if (TargetClaims.claimed(world, i.id())) {
+                refusals.add(node + " (" + i.id() + "): another drill in this JVM is interrupting it");
+            } else {
+                eligible.add(target(i).withNode(node));
+            }
+        }
+        if (eligible.isEmpty()) {
+            if (!onDemand.isEmpty() && onDemand.size() == found.size()) {
+                throw new SpotDrillConfigurationException(Messages.nodesOnlyOnDemand(selector, onDemand));
+            }
+            throw new GuardrailException(Messages.noneEligible("nodes", selector, refusals));
+        }
+        int count = spec.count() == 0 ? eligible.size() : spec.count();
+        if (count > eligible.size()) {
+            throw new SpotDrillConfigurationException(
+                    Messages.countTooHigh(spec.count(), eligible.size(), "nodes", selector));
+        }
+        List<Target> chosen = select(eligible, count);
+        if (spec.expectations().stream().anyMatch(e -> e.needs().contains(ProbeKind.KUBE))) {
+            // Watch the nodes before anything is created: a handler may act within one poll of the notice, and an
+            // unknown Deployment fails here, before any mutating call. finish() closes it with the other probes;
+            // a resolution that is retried (a target claimed meanwhile) replaces it.
+            probes.removeIf(p -> {
+                if (p instanceof dev.spotdrill.core.kube.KubeProbe k) {
+                    k.close();
+                    return true;
+                }
+                return false;
+            });
+            probes.add(dev.spotdrill.core.kube.KubeProbe.start(
+                    world, chosen, KubeExpectations.deployments(spec.expectations()), timeline));
+        }
+        return chosen;
     }
 
     private List<Target> resolveInstances(List<String> ids) {
@@ -382,6 +454,12 @@ public final class Drill implements AutoCloseable {
     }
 
     private void startProbes() {
+        if (spec.expectations().stream().anyMatch(e -> e.needs().contains(ProbeKind.KUBE))
+                && probes.stream().noneMatch(dev.spotdrill.core.kube.KubeProbe.class::isInstance)) {
+            // first (node-selected drills started it while resolving): the informers sync while FIS is pending
+            probes.add(dev.spotdrill.core.kube.KubeProbe.start(
+                    world, targets, KubeExpectations.deployments(spec.expectations()), timeline));
+        }
         boolean imds = spec.expectations().stream().anyMatch(e -> e.needs().contains(ProbeKind.IMDS));
         boolean ec2 = spec.expectations().stream().anyMatch(e -> e.needs().contains(ProbeKind.EC2));
         if (imds) {

@@ -108,6 +108,33 @@ public final class Messages {
                 + "; lower count, or use count = 0 for all of them";
     }
 
+    // ---- @SpotInterruption(nodes=...)
+
+    public static String badNodeSelector(String selector, String problem) {
+        return attr("SpotInterruption", "nodes", selector) + ": not a Kubernetes label selector: " + problem
+                + "; write it as kubectl -l takes it, for example \"workload=checkout\" or"
+                + " \"workload in (checkout,cart),eks.amazonaws.com/capacityType=SPOT\"";
+    }
+
+    public static String nodesMatchNothing(String selector) {
+        return attr("SpotInterruption", "nodes", selector)
+                + ": matches no node in the cluster; check the labels with kubectl get nodes -l '" + selector
+                + "' and the context (spotdrill.kube.context)";
+    }
+
+    public static String nodesOnlyOnDemand(String selector, List<String> nodes) {
+        return attr("SpotInterruption", "nodes", selector) + ": matches only on-demand nodes ("
+                + String.join(", ", nodes) + ") and FIS interrupts only Spot instances; select Spot nodes, for"
+                + " example add eks.amazonaws.com/capacityType=SPOT (or karpenter.sh/capacity-type=spot) to the"
+                + " selector";
+    }
+
+    public static String nodesWithoutInstances(String selector, List<String> nodes) {
+        return attr("SpotInterruption", "nodes", selector) + ": matches only nodes that are not EC2 instances ("
+                + String.join(", ", nodes) + ": spec.providerID is not aws:///<zone>/<instance id>, e.g. Fargate);"
+                + " select EC2 Spot nodes";
+    }
+
     // ---- guardrails
 
     public static String guardrail(Target t, String rule, String fix) {

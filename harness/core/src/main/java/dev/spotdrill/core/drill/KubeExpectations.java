@@ -1,0 +1,287 @@
+package dev.spotdrill.core.drill;
+
+import dev.spotdrill.core.kube.KubeObservations;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * The Kubernetes expectations, for use through core's API without JUnit; the annotations {@code @ExpectTaint},
+ * {@code @ExpectCordon}, {@code @ExpectDrain}, {@code @ExpectAvailability} and {@code @ExpectNodeRemoved} create
+ * the same objects. They read what the Kubernetes probe ({@link ProbeKind#KUBE}) writes; see
+ * {@link KubeObservations}.
+ */
+public final class KubeExpectations {
+    private static final Set<ProbeKind> KUBE = Set.of(ProbeKind.KUBE);
+
+    private KubeExpectations() {}
+
+    /** The target's node gets a taint with this key and effect ({@code @ExpectTaint}). */
+    public static Expectation taint(String key, String effect, Window window) {
+        requireText(key, "key");
+        requireText(effect, "effect");
+        return new Eventual(
+                "@ExpectTaint(key=\"" + key + "\", effect=\"" + effect + "\")",
+                window,
+                o -> o.kind().equals(KubeObservations.TAINT_ADDED)
+                        && key.equals(o.data().get("key"))
+                        && effect.equals(o.data().get("effect")),
+                KubeObservations.STATUS_TAINTS);
+    }
+
+    /** The target's node is cordoned ({@code @ExpectCordon}). */
+    public static Expectation cordon(Window window) {
+        return new Eventual(
+                "@ExpectCordon",
+                window,
+                o -> o.kind().equals(KubeObservations.CORDONED),
+                KubeObservations.STATUS_CORDON);
+    }
+
+    /**
+     * Every pod on the target's node that is not owned by a DaemonSet and is not a mirror pod is gone
+     * ({@code @ExpectDrain}); with {@code rescheduled}, a pod of the same owner is also Ready on another node for
+     * each one that left.
+     */
+    public static Expectation drain(boolean rescheduled, Window window) {
+        return new Drain(rescheduled, window);
+    }
+
+    /** The target's node object is deleted ({@code @ExpectNodeRemoved}). */
+    public static Expectation nodeRemoved(Window window) {
+        return new Eventual(
+                "@ExpectNodeRemoved",
+                window,
+                o -> o.kind().equals(KubeObservations.NODE_DELETED),
+                KubeObservations.STATUS_NODE);
+    }
+
+    /**
+     * The Deployment keeps at least {@code minReady} Ready pods for the whole window ({@code @ExpectAvailability});
+     * continuous: it fails at the first violation, with the time and the Ready count.
+     *
+     * @param deployment {@code namespace/name}
+     */
+    public static Expectation availability(String deployment, int minReady, Window window) {
+        return new Availability(deployment, minReady, window);
+    }
+
+    /** The Deployments that the expectations watch ({@code namespace/name}), for the Kubernetes probe. */
+    public static List<String> deployments(List<Expectation> expectations) {
+        return expectations.stream()
+                .filter(Availability.class::isInstance)
+                .map(e -> ((Availability) e).deployment)
+                .distinct()
+                .toList();
+    }
+
+    private static void requireText(String value, String what) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(what + " must not be blank");
+        }
+    }
+
+    /** Met by the first matching observation about the target; one present when the probe started counts from the window's start. */
+    private static class Eventual implements Expectation {
+        private final String name;
+        private final Window window;
+        private final Predicate<Observation> match;
+        private final String statusKey;
+
+        Eventual(String name, Window window, Predicate<Observation> match, String statusKey) {
+            this.name = name;
+            this.window = Objects.requireNonNull(window, "window");
+            this.match = match;
+            this.statusKey = statusKey;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public Window window() {
+            return window;
+        }
+
+        @Override
+        public Set<ProbeKind> needs() {
+            return KUBE;
+        }
+
+        @Override
+        public Evaluation evaluate(Timeline timeline, Target target, Instant windowStart, Instant deadline) {
+            Optional<Observation> hit = timeline.first(o -> o.isAbout(target.instanceId()) && match.test(o));
+            if (hit.isPresent()) {
+                Instant at = hit.get().at().isBefore(windowStart)
+                        ? windowStart
+                        : hit.get().at();
+                return Evaluation.metAt(at, hit.get().detail());
+            }
+            return Evaluation.notYet(lastSeen(timeline, target, deadline));
+        }
+
+        String lastSeen(Timeline timeline, Target target, Instant deadline) {
+            return timeline.statusAt(target.instanceId(), statusKey, deadline)
+                    .or(() -> timeline.statusAt(target.instanceId(), KubeObservations.STATUS_NODE, deadline))
+                    .orElse("no reading of the node yet");
+        }
+
+        @Override
+        public String toString() {
+            return name + " " + window.describe();
+        }
+    }
+
+    private static final class Drain extends Eventual {
+        private final boolean rescheduled;
+
+        Drain(boolean rescheduled, Window window) {
+            super(
+                    rescheduled ? "@ExpectDrain(rescheduled=true)" : "@ExpectDrain",
+                    window,
+                    o -> o.kind().equals(KubeObservations.NODE_DRAINED),
+                    KubeObservations.STATUS_PODS);
+            this.rescheduled = rescheduled;
+        }
+
+        @Override
+        public Evaluation evaluate(Timeline timeline, Target target, Instant windowStart, Instant deadline) {
+            Evaluation drained = super.evaluate(timeline, target, windowStart, deadline);
+            if (!rescheduled || drained.metAt().isEmpty()) {
+                return drained;
+            }
+            // every evictable pod that left before the drain completed needs a replacement Ready elsewhere
+            Instant drainedAt = drained.metAt().get();
+            List<Observation> about = new ArrayList<>(timeline.about(target.instanceId()));
+            about.sort(Comparator.comparing(Observation::at));
+            Map<String, Integer> missing = new HashMap<>();
+            Instant last = drainedAt;
+            for (Observation o : about) {
+                String owner =
+                        o.data().getOrDefault("namespace", "") + " " + o.data().getOrDefault("owner", "");
+                if ((o.kind().equals(KubeObservations.POD_EVICTED) || o.kind().equals(KubeObservations.POD_DELETED))
+                        && "true".equals(o.data().get("evictable"))
+                        && !o.at().isAfter(drainedAt)) {
+                    missing.merge(owner, 1, Integer::sum);
+                } else if (o.kind().equals(KubeObservations.REPLACEMENT_READY)) {
+                    Integer m = missing.get(owner);
+                    if (m != null && m > 0) {
+                        missing.put(owner, m - 1);
+                        if (o.at().isAfter(last)) {
+                            last = o.at();
+                        }
+                    }
+                }
+            }
+            List<String> waiting = missing.entrySet().stream()
+                    .filter(e -> e.getValue() > 0)
+                    .map(e -> e.getValue() + " of " + e.getKey().trim())
+                    .sorted()
+                    .toList();
+            if (waiting.isEmpty()) {
+                return Evaluation.metAt(last, "drained, and every pod that left is Ready on another node");
+            }
+            return Evaluation.notYet("the node was drained at " + timeline.offset(drainedAt)
+                    + ", but no replacement is Ready on another node yet for " + String.join(", ", waiting));
+        }
+    }
+
+    private static final class Availability implements Expectation {
+        private final String deployment;
+        private final int minReady;
+        private final Window window;
+
+        Availability(String deployment, int minReady, Window window) {
+            requireText(deployment, "deployment");
+            if (minReady < 0) {
+                throw new IllegalArgumentException("minReady must be 0 or more, was " + minReady);
+            }
+            this.deployment = deployment.contains("/") ? deployment : "default/" + deployment;
+            this.minReady = minReady;
+            this.window = Objects.requireNonNull(window, "window");
+        }
+
+        @Override
+        public String name() {
+            return "@ExpectAvailability(deployment=\"" + deployment + "\", minReady=" + minReady + ")";
+        }
+
+        @Override
+        public Window window() {
+            return window;
+        }
+
+        @Override
+        public Set<ProbeKind> needs() {
+            return KUBE;
+        }
+
+        @Override
+        public boolean continuous() {
+            return true;
+        }
+
+        @Override
+        public Evaluation evaluate(Timeline timeline, Target target, Instant windowStart, Instant deadline) {
+            List<Observation> counts = new ArrayList<>(timeline.observations().stream()
+                    .filter(o -> o.kind().equals(KubeObservations.READY_COUNT)
+                            && deployment.equals(o.data().get("deployment")))
+                    .toList());
+            counts.sort(Comparator.comparing(Observation::at));
+            Observation atStart = null;
+            List<Observation> inWindow = new ArrayList<>();
+            for (Observation o : counts) {
+                if (!o.at().isAfter(windowStart)) {
+                    atStart = o;
+                } else if (!o.at().isAfter(deadline)) {
+                    inWindow.add(o);
+                }
+            }
+            List<String> history = new ArrayList<>();
+            if (atStart != null) {
+                history.add(atStart.data().get("ready") + " at " + timeline.offset(windowStart));
+                if (ready(atStart) < minReady) {
+                    return Evaluation.violatedAt(windowStart, seen(history, "below " + minReady + " from the start"));
+                }
+            }
+            for (Observation o : inWindow) {
+                history.add(o.data().get("ready") + " at " + timeline.offset(o.at()));
+                if (ready(o) < minReady) {
+                    return Evaluation.violatedAt(
+                            o.at(),
+                            seen(
+                                    history,
+                                    "fell to " + ready(o) + " Ready (below minReady " + minReady + ") at "
+                                            + timeline.offset(o.at())));
+                }
+            }
+            if (atStart == null && inWindow.isEmpty()) {
+                return Evaluation.notYet("no Ready count of " + deployment + " seen yet");
+            }
+            return Evaluation.notYet(seen(history, "held"));
+        }
+
+        private static int ready(Observation o) {
+            return Integer.parseInt(o.data().getOrDefault("ready", "0"));
+        }
+
+        private String seen(List<String> history, String what) {
+            List<String> shown = history.size() > 12 ? history.subList(history.size() - 12, history.size()) : history;
+            return deployment + " " + what + "; Ready pods over time: " + String.join(", ", shown);
+        }
+
+        @Override
+        public String toString() {
+            return name() + " " + window.describe();
+        }
+    }
+}
