@@ -159,6 +159,31 @@ class BadInputTest {
         assertThat(lab.callLog().mutatingCalls()).isEmpty();
     }
 
+    @SpotDrill
+    static class NoticeByInstance {
+        @org.junit.jupiter.api.Test
+        @SpotInterruption(instances = "i-0c0ffee0000000a01")
+        @ExpectImdsNotice
+        void drill() {}
+    }
+
+    @Test
+    void aProbePodNeedsNodeTargetsAndSsmIsRefused() {
+        assertThat(EngineRuns.failure(
+                                EngineRuns.run(lab, Map.of("spotdrill.imds.via", "probe-pod"), NoticeByInstance.class),
+                                "drill")
+                        .orElseThrow())
+                .hasMessage("spotdrill.imds.via=\"probe-pod\": a probe pod runs on the target's node, so select"
+                        + " targets with @SpotInterruption(nodes = ...) in a world with Kubernetes access; or use"
+                        + " spotdrill.imds.via=direct");
+        assertThat(EngineRuns.failure(
+                                EngineRuns.run(lab, Map.of("spotdrill.imds.via", "ssm"), NoticeByInstance.class),
+                                "drill")
+                        .orElseThrow())
+                .hasMessageStartingWith("spotdrill.imds.via=\"ssm\": the ssm route is not built yet");
+        assertThat(lab.callLog().mutatingCalls()).isEmpty();
+    }
+
     @Test
     void anUnknownFaultNameIsAConfigurationError() {
         EngineExecutionResults bad =

@@ -117,6 +117,15 @@ public final class Drill implements AutoCloseable {
             List<DrillListener> listeners,
             AwsBackend backend) {
         SpecCheck.check(spec, world);
+        if (options.imdsVia().equals("probe-pod")
+                && spec.expectations().stream().anyMatch(e -> e.needs().contains(ProbeKind.IMDS))
+                && (spec.selector().kind() != Selector.Kind.NODES
+                        || world.kube().isEmpty())) {
+            throw new SpotDrillConfigurationException(
+                    dev.spotdrill.core.SpotDrillConfig.IMDS_VIA
+                            + "=\"probe-pod\": a probe pod runs on the target's node, so select targets with"
+                            + " @SpotInterruption(nodes = ...) in a world with Kubernetes access; or use spotdrill.imds.via=direct");
+        }
         return new Drill(world, spec, options, testName, listeners, backend);
     }
 
@@ -462,11 +471,17 @@ public final class Drill implements AutoCloseable {
         }
         boolean imds = spec.expectations().stream().anyMatch(e -> e.needs().contains(ProbeKind.IMDS));
         boolean ec2 = spec.expectations().stream().anyMatch(e -> e.needs().contains(ProbeKind.EC2));
-        if (imds) {
-            if (!options.imdsVia().equals("direct")) {
-                throw new SpotDrillConfigurationException(dev.spotdrill.core.SpotDrillConfig.IMDS_VIA + "=\""
-                        + options.imdsVia() + "\": this build reads IMDS only directly; use spotdrill.imds.via=direct");
+        if (imds && options.imdsVia().equals("probe-pod")) {
+            // a real cluster: one probe pod per target node follows IMDS for us
+            io.fabric8.kubernetes.client.KubernetesClient client =
+                    dev.spotdrill.core.kube.KubeClientFactory.client(world, "spotdrill.imds.via=probe-pod");
+            probes.add(client::close); // closed after the pods, which are added after it and closed first
+            String namespace = world.kube().orElseThrow().namespace();
+            for (Target t : targets) {
+                probes.add(dev.spotdrill.core.kube.ProbePodImds.start(
+                        client, namespace, info.runId(), t, timeline, world.clock(), options.probeImage()));
             }
+        } else if (imds) {
             for (Target t : targets) {
                 probes.add(ImdsProbe.start(world, t, timeline));
             }
@@ -650,7 +665,10 @@ public final class Drill implements AutoCloseable {
             if (interruptionBell != null) {
                 interruptionBell.cancel(false);
             }
-            for (AutoCloseable p : probes) {
+            // last started, first closed: a probe pod goes before the client it was made with
+            List<AutoCloseable> lifo = new ArrayList<>(probes);
+            Collections.reverse(lifo);
+            for (AutoCloseable p : lifo) {
                 try {
                     p.close();
                 } catch (Exception e) {

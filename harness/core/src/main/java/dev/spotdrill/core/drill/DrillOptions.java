@@ -22,6 +22,7 @@ import java.util.Optional;
  * @param quotaWait how long to wait for a free FIS experiment slot, in world time
  * @param imdsVia how to read a target's IMDS: {@code direct}, {@code probe-pod} or {@code ssm}
  * @param seed the selection seed, when fixed
+ * @param probeImage the image of the IMDS probe pod, for {@code imdsVia = probe-pod}
  */
 public record DrillOptions(
         String optInKey,
@@ -33,7 +34,8 @@ public record DrillOptions(
         Optional<String> stopAlarmArn,
         Duration quotaWait,
         String imdsVia,
-        Optional<Long> seed) {
+        Optional<Long> seed,
+        String probeImage) {
 
     public static final String DEFAULT_OPT_IN = "spotdrill/allowed=true";
     public static final String DEFAULT_ROLE_NAME = "spotdrill-fis";
@@ -83,9 +85,10 @@ public record DrillOptions(
             }
         });
         String via = config.get(SpotDrillConfig.IMDS_VIA, "direct");
-        if (!List.of("direct", "probe-pod", "ssm").contains(via)) {
-            throw new SpotDrillConfigurationException(
-                    SpotDrillConfig.IMDS_VIA + "=\"" + via + "\": unknown IMDS route; use direct, probe-pod or ssm");
+        if (!List.of("direct", "probe-pod").contains(via)) {
+            throw new SpotDrillConfigurationException(SpotDrillConfig.IMDS_VIA + "=\"" + via + "\": "
+                    + (via.equals("ssm") ? "the ssm route is not built yet" : "unknown IMDS route")
+                    + "; use direct (the lab, or a runner on the instance) or probe-pod (a real cluster)");
         }
         Optional<Long> seed = config.get(SpotDrillConfig.SEED).map(s -> {
             try {
@@ -105,7 +108,8 @@ public record DrillOptions(
                 alarm,
                 config.duration(SpotDrillConfig.FIS_QUOTA_WAIT, DEFAULT_QUOTA_WAIT),
                 via,
-                seed);
+                seed,
+                dev.spotdrill.core.kube.ProbePodSpec.image(config));
     }
 
     /** Defaults for the lab: no account list, default guardrails. */
@@ -120,6 +124,7 @@ public record DrillOptions(
                 Optional.empty(),
                 DEFAULT_QUOTA_WAIT,
                 "direct",
-                Optional.empty());
+                Optional.empty(),
+                dev.spotdrill.core.kube.ProbePodSpec.DEFAULT_IMAGE);
     }
 }

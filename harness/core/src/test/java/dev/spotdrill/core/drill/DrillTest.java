@@ -87,7 +87,8 @@ class DrillTest {
                 Optional.empty(),
                 DrillOptions.DEFAULT_QUOTA_WAIT,
                 "direct",
-                Optional.empty());
+                Optional.empty(),
+                "unused-probe-image");
 
         try (Drill drill = Drill.prepare(
                 world, spec(new Selector(Selector.Kind.INSTANCES, ids), 0), options, "t", List.of(), backend)) {

@@ -60,7 +60,8 @@ class ConfigAndOptionsTest {
         assertThatThrownBy(() -> DrillOptions.from(SpotDrillConfig.of(Map.of("spotdrill.guard.maxTargets", "0")), lab))
                 .hasMessageContaining("spotdrill.guard.maxTargets=\"0\": must be a whole number of at least 1");
         assertThatThrownBy(() -> DrillOptions.from(SpotDrillConfig.of(Map.of("spotdrill.imds.via", "magic")), lab))
-                .hasMessage("spotdrill.imds.via=\"magic\": unknown IMDS route; use direct, probe-pod or ssm");
+                .hasMessage("spotdrill.imds.via=\"magic\": unknown IMDS route; use direct (the lab, or a runner on the"
+                        + " instance) or probe-pod (a real cluster)");
     }
 
     @Test
