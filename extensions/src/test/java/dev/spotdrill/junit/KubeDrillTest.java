@@ -38,6 +38,26 @@ class KubeDrillTest {
         }
     }
 
+    @SpotDrill
+    static class ByTags {
+        @org.junit.jupiter.api.Test
+        @SpotInterruption(tags = "workload=cart")
+        @ExpectCordon
+        @ExpectTaint
+        void drill() {}
+    }
+
+    @Test
+    void aTagSelectedDrillFindsItsNodeByProviderId() {
+        try (SpotLab lab =
+                SpotLab.start(LabOptions.builder().scenario("shop").pace(30).build())) {
+            EngineExecutionResults results = EngineRuns.run(lab, ByTags.class);
+
+            assertThat(EngineRuns.failures(results)).isEmpty();
+            results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+        }
+    }
+
     @Test
     void everyKubernetesExpectationIsMetWithTheHealthyHandler() {
         TARGETS.clear();
