@@ -46,6 +46,12 @@ public interface InterruptionRun {
     /** Everything observed so far. */
     Timeline timeline();
 
+    /**
+     * How to reach the drill's Kubernetes cluster (the lab's API server, or the configured kubeconfig and context),
+     * empty when the world has none. Build your own client from it; spotdrill keeps Fabric8 types out of its API.
+     */
+    Optional<dev.spotdrill.core.KubeAccess> kubernetes();
+
     /** The world the drill runs in: its clock gives world time. */
     World world();
 

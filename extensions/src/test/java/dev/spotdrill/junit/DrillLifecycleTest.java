@@ -98,6 +98,12 @@ class DrillLifecycleTest {
         @ExpectImdsNotice
         void drill(InterruptionRun run) {
             LAB.put("id", run.world().facts().get("lab"));
+            LAB.put(
+                    "kube",
+                    run.kubernetes()
+                            .flatMap(k -> k.masterUrl())
+                            .map(Object::toString)
+                            .orElse(""));
             LAB.put("world", run.world().name());
         }
     }
@@ -108,6 +114,8 @@ class DrillLifecycleTest {
 
         assertThat(EngineRuns.failures(results)).isEmpty();
         assertThat(OwnLabDrill.LAB).containsEntry("world", "lab").containsKey("id");
+        // the shop lab has a cluster: the test can reach its API server
+        assertThat(OwnLabDrill.LAB.get("kube")).startsWith("http://127.0.0.1:");
         assertThat(SpotLab.runningIds()).doesNotContain(OwnLabDrill.LAB.get("id"));
     }
 

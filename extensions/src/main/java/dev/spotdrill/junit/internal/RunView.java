@@ -77,6 +77,11 @@ final class RunView implements InterruptionRun {
     }
 
     @Override
+    public Optional<dev.spotdrill.core.KubeAccess> kubernetes() {
+        return drill().world().kube();
+    }
+
+    @Override
     public World world() {
         return drill().world();
     }
