@@ -1,6 +1,7 @@
 package dev.spotdrill.core.drill;
 
 import java.time.Instant;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
@@ -60,11 +61,11 @@ public final class Expectations {
         private final Window window;
         private final Set<ProbeKind> needs;
         private final Predicate<Observation> match;
-        private final String statusKey;
+        final String statusKey;
 
         Observed(String name, Window window, Set<ProbeKind> needs, Predicate<Observation> match, String statusKey) {
             this.name = name;
-            this.window = window;
+            this.window = Objects.requireNonNull(window, "window");
             this.needs = Set.copyOf(needs);
             this.match = match;
             this.statusKey = statusKey;
@@ -89,9 +90,15 @@ public final class Expectations {
         public Evaluation evaluate(Timeline timeline, Target target, Instant windowStart, Instant deadline) {
             Optional<Observation> hit = timeline.first(o -> o.isAbout(target.instanceId()) && match.test(o));
             if (hit.isPresent()) {
-                return Evaluation.metAt(hit.get().at(), hit.get().detail());
+                return Evaluation.metAt(
+                        metTime(hit.get(), windowStart), hit.get().detail());
             }
             return Evaluation.notYet(lastSeen(timeline, target, deadline));
+        }
+
+        /** When the matching observation counts as meeting the expectation: by default, when it was made. */
+        Instant metTime(Observation hit, Instant windowStart) {
+            return hit.at();
         }
 
         /** The probe's last reading at or before the deadline: what the harness saw while the window was open. */

@@ -8,7 +8,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
 
@@ -88,56 +87,25 @@ public final class KubeExpectations {
         }
     }
 
-    /** Met by the first matching observation about the target; one present when the probe started counts from the window's start. */
-    private static class Eventual implements Expectation {
-        private final String name;
-        private final Window window;
-        private final Predicate<Observation> match;
-        private final String statusKey;
-
+    /**
+     * Met by the first matching observation about the target; one present when the probe started counts from the
+     * window's start.
+     */
+    private static class Eventual extends Expectations.Observed {
         Eventual(String name, Window window, Predicate<Observation> match, String statusKey) {
-            this.name = name;
-            this.window = Objects.requireNonNull(window, "window");
-            this.match = match;
-            this.statusKey = statusKey;
+            super(name, window, KUBE, match, statusKey);
         }
 
         @Override
-        public String name() {
-            return name;
+        Instant metTime(Observation hit, Instant windowStart) {
+            return hit.at().isBefore(windowStart) ? windowStart : hit.at();
         }
 
         @Override
-        public Window window() {
-            return window;
-        }
-
-        @Override
-        public Set<ProbeKind> needs() {
-            return KUBE;
-        }
-
-        @Override
-        public Evaluation evaluate(Timeline timeline, Target target, Instant windowStart, Instant deadline) {
-            Optional<Observation> hit = timeline.first(o -> o.isAbout(target.instanceId()) && match.test(o));
-            if (hit.isPresent()) {
-                Instant at = hit.get().at().isBefore(windowStart)
-                        ? windowStart
-                        : hit.get().at();
-                return Evaluation.metAt(at, hit.get().detail());
-            }
-            return Evaluation.notYet(lastSeen(timeline, target, deadline));
-        }
-
         String lastSeen(Timeline timeline, Target target, Instant deadline) {
             return timeline.statusAt(target.instanceId(), statusKey, deadline)
                     .or(() -> timeline.statusAt(target.instanceId(), KubeObservations.STATUS_NODE, deadline))
                     .orElse("no reading of the node yet");
-        }
-
-        @Override
-        public String toString() {
-            return name + " " + window.describe();
         }
     }
 
