@@ -46,7 +46,7 @@ class KubeParallelDrillsTest {
         TARGETS.clear();
         TIMELINES.clear();
         try (SpotLab lab =
-                SpotLab.start(LabOptions.builder().scenario("shop").pace(30).build())) {
+                SpotLab.start(LabOptions.builder().scenario("shop").pace(20).build())) {
             EngineExecutionResults results = EngineRuns.run(lab, TwoDrills.class);
 
             assertThat(EngineRuns.failures(results)).isEmpty();
