@@ -52,6 +52,11 @@ class KubeBadInputTest {
         void unknownDeployment() {}
 
         @org.junit.jupiter.api.Test
+        @SpotInterruption(tags = "workload=cart", count = 1)
+        @ExpectAvailability(deployment = "shop/nope", minReady = 1)
+        void unknownDeploymentOnATagSelectedDrill() {}
+
+        @org.junit.jupiter.api.Test
         @SpotInterruption(nodes = "workload=checkout")
         @ExpectAvailability(deployment = "Shop Checkout")
         void badDeploymentName() {}
@@ -61,7 +66,7 @@ class KubeBadInputTest {
     void badSelectorsAndAttributesFailBeforeAnyMutatingCall() {
         EngineExecutionResults results = EngineRuns.run(lab, Map.of(), BadSelectors.class);
 
-        results.testEvents().assertStatistics(s -> s.started(6).failed(6));
+        results.testEvents().assertStatistics(s -> s.started(7).failed(7));
         Map<String, Throwable> f = EngineRuns.failures(results);
         assertThat(f.get("matchesNothing"))
                 .hasMessageStartingWith("@SpotInterruption(nodes=\"workload=nothing\"): matches no node in the cluster")
@@ -81,6 +86,9 @@ class KubeBadInputTest {
                         + " PreferNoSchedule or NoExecute");
         assertThat(f.get("unknownDeployment"))
                 .hasMessageStartingWith("@ExpectAvailability(deployment=\"shop/nope\"): no such Deployment");
+        assertThat(f.get("unknownDeploymentOnATagSelectedDrill"))
+                .hasMessageStartingWith("@ExpectAvailability(deployment=\"shop/nope\"): no such Deployment")
+                .hasMessageContaining("kubectl get deployment -n shop nope");
         assertThat(f.get("badDeploymentName"))
                 .hasMessageStartingWith("@ExpectAvailability(deployment=\"Shop Checkout\"): not a Deployment name");
         assertThat(lab.callLog().mutatingCalls()).isEmpty();

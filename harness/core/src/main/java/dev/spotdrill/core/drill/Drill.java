@@ -137,8 +137,11 @@ public final class Drill implements AutoCloseable {
      */
     public Drill start() {
         notify(l -> l.drillStarted(info));
-        List<Target> resolved = phase(Phase.RESOLVE, this::resolve);
-        targets = resolved;
+        List<Target> resolved = phase(Phase.RESOLVE, () -> {
+            targets = resolve(); // claimed from here on: finish() releases them whatever fails next
+            startKubeProbe();
+            return targets;
+        });
         notify(l -> l.targetsResolved(info, resolved, seed));
         String account = phase(Phase.GUARDRAILS, this::guardAccount);
         phase(Phase.TEMPLATE, () -> {
@@ -247,22 +250,19 @@ public final class Drill implements AutoCloseable {
             throw new SpotDrillConfigurationException(
                     Messages.countTooHigh(spec.count(), eligible.size(), "nodes", selector));
         }
-        List<Target> chosen = select(eligible, count);
+        return select(eligible, count);
+    }
+
+    /**
+     * Watches the targets' nodes before anything is created, whatever selected them: a handler may act within one
+     * poll of the notice, and an unknown Deployment fails here, before any mutating call. finish() closes it with
+     * the other probes.
+     */
+    private void startKubeProbe() {
         if (spec.expectations().stream().anyMatch(e -> e.needs().contains(ProbeKind.KUBE))) {
-            // Watch the nodes before anything is created: a handler may act within one poll of the notice, and an
-            // unknown Deployment fails here, before any mutating call. finish() closes it with the other probes;
-            // a resolution that is retried (a target claimed meanwhile) replaces it.
-            probes.removeIf(p -> {
-                if (p instanceof dev.spotdrill.core.kube.KubeProbe k) {
-                    k.close();
-                    return true;
-                }
-                return false;
-            });
             probes.add(dev.spotdrill.core.kube.KubeProbe.start(
-                    world, chosen, KubeExpectations.deployments(spec.expectations()), timeline));
+                    world, targets, KubeExpectations.deployments(spec.expectations()), timeline));
         }
-        return chosen;
     }
 
     private List<Target> resolveInstances(List<String> ids) {
@@ -463,12 +463,6 @@ public final class Drill implements AutoCloseable {
     }
 
     private void startProbes() {
-        if (spec.expectations().stream().anyMatch(e -> e.needs().contains(ProbeKind.KUBE))
-                && probes.stream().noneMatch(dev.spotdrill.core.kube.KubeProbe.class::isInstance)) {
-            // first (node-selected drills started it while resolving): the informers sync while FIS is pending
-            probes.add(dev.spotdrill.core.kube.KubeProbe.start(
-                    world, targets, KubeExpectations.deployments(spec.expectations()), timeline));
-        }
         boolean imds = spec.expectations().stream().anyMatch(e -> e.needs().contains(ProbeKind.IMDS));
         boolean ec2 = spec.expectations().stream().anyMatch(e -> e.needs().contains(ProbeKind.EC2));
         if (imds && options.imdsVia().equals("probe-pod")) {
