@@ -798,6 +798,9 @@ final class FisApi implements HttpHandler {
     }
 
     private void run(Experiment e, Instant at) {
+        if (e.status.equals("pending")) {
+            initiate(e); // a starved scheduler may reach both steps at once; keep their order
+        }
         if (!e.status.equals("initiating")) {
             return;
         }
