@@ -41,7 +41,8 @@ public final class AwsClients {
         this.world = world;
         this.http = UrlConnectionHttpClient.builder()
                 .connectionTimeout(Duration.ofSeconds(5))
-                .socketTimeout(Duration.ofSeconds(30))
+                // FIS, EC2, STS and IAM answer in well under a second; a read silent for 10 s is retried by the SDK
+                .socketTimeout(Duration.ofSeconds(10))
                 .build();
         this.credentials = world.credentials()
                 .<AwsCredentialsProvider>map(c -> StaticCredentialsProvider.create(

@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -32,6 +34,12 @@ public final class ExperimentWatcher implements AutoCloseable {
     private volatile boolean closed;
     private Duration interval = FIRST;
     private volatile long lastPollNanos = System.nanoTime();
+    /** One GetExperiment at a time; separate from the scheduling monitor so a slow read never blocks a waiter. */
+    private final ReentrantLock reading = new ReentrantLock();
+
+    private final AtomicInteger failedReads = new AtomicInteger();
+    private volatile String lastError = "";
+    private volatile long lastReadNanos = System.nanoTime();
 
     private ExperimentWatcher(
             World world,
@@ -88,14 +96,31 @@ public final class ExperimentWatcher implements AutoCloseable {
 
     /**
      * The latest view, read again now if the last read is older than {@code wall}: a waiter's guarantee of fresh
-     * state even when the shared probe threads are starved on a busy machine.
+     * state even when the shared probe threads are starved on a busy machine. It never waits behind a read that is
+     * already under way; it returns the latest view instead.
      */
     public ExperimentView pollIfStale(Duration wall) {
-        return System.nanoTime() - lastPollNanos > wall.toNanos() ? poll() : last;
+        if (System.nanoTime() - lastPollNanos <= wall.toNanos() || !reading.tryLock()) {
+            return last;
+        }
+        try {
+            return read();
+        } finally {
+            reading.unlock();
+        }
     }
 
     /** Reads the experiment now and records a change. */
-    public synchronized ExperimentView poll() {
+    public ExperimentView poll() {
+        reading.lock();
+        try {
+            return read();
+        } finally {
+            reading.unlock();
+        }
+    }
+
+    private ExperimentView read() {
         lastPollNanos = System.nanoTime();
         ExperimentView before = last;
         if (before.terminal()) {
@@ -103,6 +128,7 @@ public final class ExperimentWatcher implements AutoCloseable {
         }
         try {
             ExperimentView now = backend.getExperiment(before.id());
+            lastReadNanos = System.nanoTime();
             last = now;
             if (!now.status().equals(before.status())) {
                 record(now);
@@ -110,9 +136,22 @@ public final class ExperimentWatcher implements AutoCloseable {
             }
             return now;
         } catch (RuntimeException e) {
+            failedReads.incrementAndGet();
+            lastError = String.valueOf(e.getMessage());
             timeline.status("", "fis:experiment", world.clock().now(), "GetExperiment failed: " + e.getMessage());
             return before;
         }
+    }
+
+    /**
+     * How the reads went, for a failure message: when the last answer came (wall time) and the failed reads with
+     * the last error.
+     */
+    public String readHealth() {
+        long agoMs = (System.nanoTime() - lastReadNanos) / 1_000_000;
+        int failed = failedReads.get();
+        return "last GetExperiment answer " + agoMs / 1000.0 + " s ago (wall)"
+                + (failed == 0 ? "" : ", " + failed + " failed read(s), the last: " + lastError);
     }
 
     /** Records a view on the timeline as an EXPERIMENT_STATE observation. */

@@ -449,7 +449,7 @@ public final class Drill implements AutoCloseable {
                     id, running.status(), running.reason(), running.errorCode(), running.errorLocation()));
         }
         if (running.status().equals("pending") || running.status().equals("initiating")) {
-            throw new ExperimentFailedException(Messages.experimentNotRunning(id, running.status(), START_WAIT));
+            throw new ExperimentFailedException(Messages.experimentNotRunning(id, running.status(), START_WAIT, watcher.readHealth()));
         }
         Instant start = running.actionsStart().or(running::startTime).orElseGet(clock::now);
         timeline.start(start, spec.leadTime());

@@ -186,9 +186,9 @@ public final class Messages {
         return sb.toString();
     }
 
-    public static String experimentNotRunning(String id, String status, java.time.Duration waited) {
+    public static String experimentNotRunning(String id, String status, java.time.Duration waited, String reads) {
         return "FIS experiment " + id + " did not start running within " + waited + " (world time): it is still "
-                + status + "; check the experiment in the FIS console and the FIS role's permissions";
+                + status + " (" + reads + "); check the experiment in the FIS console and the FIS role's permissions";
     }
 
     public static String quotaWaitExceeded(String wait) {
