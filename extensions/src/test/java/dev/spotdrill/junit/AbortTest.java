@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.spotdrill.core.aws.AwsClients;
 import dev.spotdrill.lab.LabOptions;
 import dev.spotdrill.lab.SpotLab;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -36,15 +37,29 @@ class AbortTest {
             EXPERIMENTS.put("threadIsInterrupted", run.experimentId());
             new CountDownLatch(1).await(); // JUnit's timeout interrupts this wait
         }
+
+        @org.junit.jupiter.api.Test
+        @SpotInterruption(instances = "i-0c0ffee0000000a03", leadTime = "PT10M")
+        @ExpectRebalanceRecommendation(within = "PT30S")
+        @ExpectImdsNotice
+        void bodyFailsAfterAWindowClosed(InterruptionRun run) {
+            EXPERIMENTS.put("bodyFailsAfterAWindowClosed", run.experimentId());
+            Instant afterTheWindow = run.startTime().plusSeconds(40);
+            run.await().until(() -> run.world().clock().now().isAfter(afterTheWindow));
+            throw new AssertionError("checkout returned 503");
+        }
     }
 
     @Test
     void abortedDrillsStopTheirExperimentAndDeleteTheirTemplate() {
-        try (SpotLab lab =
-                SpotLab.start(LabOptions.builder().scenario("shop").pace(60).build())) {
+        try (SpotLab lab = SpotLab.start(LabOptions.builder()
+                .scenario("shop")
+                .pace(60)
+                .faults("imds.no-rebalance")
+                .build())) {
             EngineExecutionResults results = EngineRuns.run(lab, AbortingDrills.class);
 
-            results.testEvents().assertStatistics(s -> s.started(2).failed(2));
+            results.testEvents().assertStatistics(s -> s.started(3).failed(3));
             Map<String, Throwable> failures = EngineRuns.failures(results);
             assertThat(failures.get("bodyThrows"))
                     .isInstanceOf(IllegalStateException.class)
@@ -52,15 +67,27 @@ class AbortTest {
             assertThat(failures.get("threadIsInterrupted"))
                     .isInstanceOf(java.util.concurrent.TimeoutException.class)
                     .hasMessageContaining("timed out after 1 second");
+            // a window that closed before the body failed goes with the user's failure, which stays primary; the
+            // notice, whose deadline was still ahead, is not judged
+            assertThat(failures.get("bodyFailsAfterAWindowClosed"))
+                    .isInstanceOf(AssertionError.class)
+                    .hasMessage("checkout returned 503");
+            assertThat(failures.get("bodyFailsAfterAWindowClosed").getSuppressed())
+                    .singleElement()
+                    .satisfies(m -> assertThat(m.getMessage())
+                            .startsWith("@ExpectRebalanceRecommendation missed for i-0c0ffee0000000a03")
+                            .contains("deadline +30.0s")
+                            .contains("404 Not Found"));
+            assertThat(failures.get("bodyThrows").getSuppressed()).isEmpty();
 
             FisClient fis = AwsClients.of(lab.world()).fis();
             for (String id : EXPERIMENTS.values()) {
                 assertThat(fis.getExperiment(r -> r.id(id)).experiment().state().statusAsString())
                         .isEqualTo("stopped");
             }
-            assertThat(EXPERIMENTS).hasSize(2);
-            assertThat(lab.callLog().count("fis", "StopExperiment")).isEqualTo(2);
-            assertThat(lab.callLog().count("fis", "DeleteExperimentTemplate")).isEqualTo(2);
+            assertThat(EXPERIMENTS).hasSize(3);
+            assertThat(lab.callLog().count("fis", "StopExperiment")).isEqualTo(3);
+            assertThat(lab.callLog().count("fis", "DeleteExperimentTemplate")).isEqualTo(3);
             assertThat(fis.listExperimentTemplates(r -> {}).experimentTemplates())
                     .isEmpty();
             // the instances were not interrupted

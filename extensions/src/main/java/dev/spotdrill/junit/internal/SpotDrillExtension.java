@@ -80,6 +80,12 @@ public final class SpotDrillExtension
             if (!started) {
                 drill.abort(bodyFailure.orElse(new IllegalStateException("the drill did not start")));
             } else if (bodyFailure.isPresent()) {
+                // what the timeline already decides goes with the user's failure; nothing is waited for
+                for (Verdict v : drill.verdictsSoFar()) {
+                    if (!v.met()) {
+                        misses.add(new AssertionFailedError(v.message()));
+                    }
+                }
                 drill.abort(bodyFailure.get());
             } else {
                 for (Verdict v : drill.awaitVerdicts()) {

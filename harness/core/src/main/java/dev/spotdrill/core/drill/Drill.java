@@ -449,7 +449,8 @@ public final class Drill implements AutoCloseable {
                     id, running.status(), running.reason(), running.errorCode(), running.errorLocation()));
         }
         if (running.status().equals("pending") || running.status().equals("initiating")) {
-            throw new ExperimentFailedException(Messages.experimentNotRunning(id, running.status(), START_WAIT, watcher.readHealth()));
+            throw new ExperimentFailedException(
+                    Messages.experimentNotRunning(id, running.status(), START_WAIT, watcher.readHealth()));
         }
         Instant start = running.actionsStart().or(running::startTime).orElseGet(clock::now);
         timeline.start(start, spec.leadTime());
@@ -537,8 +538,22 @@ public final class Drill implements AutoCloseable {
         });
     }
 
-    /** The verdicts decided so far, without waiting: for a drill whose test body failed first. */
+    /**
+     * The verdicts the timeline already decides, without waiting: for a drill whose test body failed first. An
+     * expectation whose deadline is still ahead, and that is neither met nor broken yet, is left out.
+     */
     public List<Verdict> verdictsSoFar() {
+        if (!verdicts.isEmpty() || timeline.interruptionTime().isEmpty()) {
+            return List.copyOf(verdicts);
+        }
+        for (Expectation e : spec.expectations()) {
+            for (Target t : targets) {
+                decide(e, t, false).ifPresent(v -> {
+                    verdicts.add(v);
+                    notify(l -> l.verdict(info, v));
+                });
+            }
+        }
         return List.copyOf(verdicts);
     }
 
@@ -558,33 +573,55 @@ public final class Drill implements AutoCloseable {
                             .isPresent());
             open = timeline.moment(w.from(), t.instanceId());
         }
+        if (open.isPresent()) {
+            // 2. met, broken, or past the deadline
+            Instant windowStart = open.get();
+            Instant deadline = w.within().map(windowStart::plus).orElse(interruption);
+            untilOrLimit(alias, deadline.plus(GRACE_WORLD), poll, () -> {
+                Evaluation ev = e.evaluate(timeline, t, windowStart, deadline);
+                return e.continuous() ? ev.violatedAt().isPresent() : ev.metAt().isPresent();
+            });
+        }
+        return decide(e, t, true).orElseThrow();
+    }
+
+    /**
+     * The verdict the timeline supports now; empty while it can still change, unless {@code last} (the waits are
+     * over), which always decides.
+     */
+    private Optional<Verdict> decide(Expectation e, Target t, boolean last) {
+        Instant now = world.clock().now();
+        Instant interruption = timeline.interruptionTime().orElseThrow();
+        Window w = e.window();
+        Optional<Instant> open = timeline.moment(w.from(), t.instanceId());
         if (open.isEmpty()) {
+            if (!last && !now.isAfter(interruption.plus(GRACE_WORLD))) {
+                return Optional.empty();
+            }
             Evaluation ev = e.evaluate(timeline, t, interruption, interruption);
-            return missed(e, t, Optional.empty(), Optional.empty(), w.from() + " never came; " + ev.lastSeen());
+            return Optional.of(
+                    missed(e, t, Optional.empty(), Optional.empty(), w.from() + " never came; " + ev.lastSeen()));
         }
         Instant windowStart = open.get();
         Instant deadline = w.within().map(windowStart::plus).orElse(interruption);
-
-        // 2. met, broken, or past the deadline
-        Instant limit = deadline.plus(GRACE_WORLD);
-        untilOrLimit(alias, limit, poll, () -> {
-            Evaluation ev = e.evaluate(timeline, t, windowStart, deadline);
-            return e.continuous() ? ev.violatedAt().isPresent() : ev.metAt().isPresent();
-        });
+        boolean past = last || now.isAfter(deadline.plus(GRACE_WORLD));
         Evaluation ev = e.evaluate(timeline, t, windowStart, deadline);
         if (e.continuous()) {
             if (ev.violatedAt().isPresent()) {
-                return missed(e, t, Optional.of(windowStart), Optional.of(deadline), ev.lastSeen());
+                return Optional.of(missed(e, t, Optional.of(windowStart), Optional.of(deadline), ev.lastSeen()));
             }
-            return met(e, t, windowStart, deadline, deadline, ev.lastSeen());
+            return past ? Optional.of(met(e, t, windowStart, deadline, deadline, ev.lastSeen())) : Optional.empty();
         }
         if (ev.metAt().isPresent() && !ev.metAt().get().isAfter(deadline)) {
-            return met(e, t, windowStart, deadline, ev.metAt().get(), ev.lastSeen());
+            return Optional.of(met(e, t, windowStart, deadline, ev.metAt().get(), ev.lastSeen()));
         }
-        String last = ev.metAt().isPresent()
+        if (!past) {
+            return Optional.empty();
+        }
+        String seen = ev.metAt().isPresent()
                 ? Messages.lateMet(ev.metAt().get(), timeline) + ": " + ev.lastSeen()
                 : ev.lastSeen();
-        return missed(e, t, Optional.of(windowStart), Optional.of(deadline), last);
+        return Optional.of(missed(e, t, Optional.of(windowStart), Optional.of(deadline), seen));
     }
 
     /** Awaits the condition until a world-time limit (plus grace); also ends when the experiment fails. */
