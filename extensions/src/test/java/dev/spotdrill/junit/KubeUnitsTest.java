@@ -71,9 +71,14 @@ class KubeUnitsTest {
         t.add(ready(20, 3));
         Expectation two = KubeExpectations.availability(
                 "shop/checkout", 2, Window.of(dev.spotdrill.core.drill.Moment.START, Duration.ofMinutes(5)));
+        Evaluation unseen = two.evaluate(timeline(), TARGET, T0, T0.plusSeconds(300));
+        assertThat(unseen.metAt()).as("no reading is no evidence").isEmpty();
+        assertThat(unseen.violatedAt()).isEmpty();
+        assertThat(unseen.lastSeen()).isEqualTo("no Ready count of shop/checkout seen yet");
         Evaluation held = two.evaluate(t, TARGET, T0, T0.plusSeconds(300));
         assertThat(two.continuous()).isTrue();
         assertThat(held.violatedAt()).isEmpty();
+        assertThat(held.metAt()).contains(T0);
         assertThat(held.lastSeen())
                 .isEqualTo("shop/checkout held; Ready pods over time: 3 at +0.0s, 2 at +10.0s, 3 at +20.0s");
 

@@ -610,7 +610,12 @@ public final class Drill implements AutoCloseable {
             if (ev.violatedAt().isPresent()) {
                 return Optional.of(missed(e, t, Optional.of(windowStart), Optional.of(deadline), ev.lastSeen()));
             }
-            return past ? Optional.of(met(e, t, windowStart, deadline, deadline, ev.lastSeen())) : Optional.empty();
+            if (!past) {
+                return Optional.empty();
+            }
+            return ev.metAt().isPresent()
+                    ? Optional.of(met(e, t, windowStart, deadline, deadline, ev.lastSeen()))
+                    : Optional.of(missed(e, t, Optional.of(windowStart), Optional.of(deadline), ev.lastSeen()));
         }
         if (ev.metAt().isPresent() && !ev.metAt().get().isAfter(deadline)) {
             return Optional.of(met(e, t, windowStart, deadline, ev.metAt().get(), ev.lastSeen()));

@@ -9,7 +9,8 @@ import java.util.Set;
  *
  * <p>An <em>eventual</em> expectation (the default) is met by the first matching observation inside its window.
  * A {@linkplain #continuous() continuous} one (availability) must hold for the whole window and is decided at
- * the deadline, or at its first violation.
+ * the deadline, or at its first violation. It reports {@code metAt} while it has evidence that it held so far; at
+ * the deadline, no violation without such evidence is a miss, never a pass.
  */
 public interface Expectation {
 

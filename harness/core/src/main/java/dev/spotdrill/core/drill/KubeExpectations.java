@@ -235,7 +235,8 @@ public final class KubeExpectations {
             if (atStart == null && inWindow.isEmpty()) {
                 return Evaluation.notYet("no Ready count of " + deployment + " seen yet");
             }
-            return Evaluation.notYet(seen(history, "held"));
+            // held so far, on evidence: a continuous expectation is met at its deadline only with a reading
+            return Evaluation.metAt(windowStart, seen(history, "held"));
         }
 
         private static int ready(Observation o) {

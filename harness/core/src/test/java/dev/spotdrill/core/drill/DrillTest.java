@@ -191,6 +191,65 @@ class DrillTest {
         verify(backend).deleteTemplate("EXT1");
     }
 
+    /** A continuous expectation that reports what it is given: held with evidence, or nothing seen at all. */
+    private static Expectation continuous(String name, boolean evidence) {
+        return new Expectation() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public Window window() {
+                return Window.untilInterruption();
+            }
+
+            @Override
+            public java.util.Set<ProbeKind> needs() {
+                return java.util.Set.of();
+            }
+
+            @Override
+            public Evaluation evaluate(Timeline timeline, Target target, Instant windowStart, Instant deadline) {
+                return evidence
+                        ? Evaluation.metAt(windowStart, "held; 3 Ready at +0.0s")
+                        : Evaluation.notYet("no Ready count seen yet");
+            }
+
+            @Override
+            public boolean continuous() {
+                return true;
+            }
+        };
+    }
+
+    @Test
+    void aContinuousExpectationPassesOnlyOnEvidence() {
+        when(backend.describe(List.of(id(1)))).thenReturn(List.of(spot(id(1))));
+        runningExperiment();
+        DrillSpec spec = new DrillSpec(
+                Selector.instances(id(1)),
+                1,
+                "PT2M",
+                List.of(continuous("@Held", true), continuous("@Unseen", false)),
+                null);
+
+        List<Verdict> verdicts;
+        try (Drill drill = Drill.prepare(world, spec, DrillOptions.defaults(), "t", List.of(), backend)) {
+            drill.start();
+            verdicts = drill.awaitVerdicts();
+        }
+
+        assertThat(verdicts)
+                .extracting(Verdict::expectation, Verdict::met)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("@Held", true),
+                        org.assertj.core.groups.Tuple.tuple("@Unseen", false));
+        assertThat(verdicts.get(1).message())
+                .startsWith("@Unseen missed for " + id(1))
+                .contains("last seen: no Ready count seen yet");
+    }
+
     @Test
     void badSpecsAreRefusedBeforeAnyCall() {
         assertThatThrownBy(() -> Drill.prepare(
