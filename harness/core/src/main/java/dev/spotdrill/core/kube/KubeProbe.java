@@ -541,10 +541,17 @@ public final class KubeProbe implements AutoCloseable {
         return "Succeeded".equals(phase) || "Failed".equals(phase);
     }
 
-    /** Whether a drain must evict it: not owned by a DaemonSet and not a mirror (static) pod. */
+    /**
+     * Whether a drain must evict it: not owned by a DaemonSet, not a mirror (static) pod, and not the harness's own
+     * IMDS probe pod.
+     */
     static boolean evictable(Pod p) {
         Map<String, String> ann = p.getMetadata().getAnnotations();
         if (ann != null && ann.containsKey("kubernetes.io/config.mirror")) {
+            return false;
+        }
+        Map<String, String> labels = p.getMetadata().getLabels();
+        if (labels != null && ProbePodSpec.APP.equals(labels.get(ProbePodSpec.APP_LABEL))) {
             return false;
         }
         return controller(p)

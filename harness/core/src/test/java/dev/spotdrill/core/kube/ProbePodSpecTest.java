@@ -48,6 +48,16 @@ class ProbePodSpecTest {
     }
 
     @Test
+    void theProbePodIsNotCountedByDrainExpectations() {
+        Pod probe = ProbePodSpec.build("chaos", "sd-0123456789ab", TARGET, "example.org/probe:1");
+        assertThat(KubeProbe.evictable(probe)).isFalse();
+        probe.getMetadata().getLabels().remove(ProbePodSpec.APP_LABEL);
+        assertThat(KubeProbe.evictable(probe))
+                .as("an unowned pod without the label")
+                .isTrue();
+    }
+
+    @Test
     void containerIsSmallLockedDownAndRunsTheProbeScript() {
         Pod pod = ProbePodSpec.build("", "sd-1", TARGET, "example.org/probe:1");
 
