@@ -51,12 +51,15 @@ class RedactionTest {
         assertThat(dev.spotdrill.core.SpotDrillConfig.castAiApiKey())
                 .map(Secret::reveal)
                 .contains(castAiKey);
+        // as CI exports it for the SDK's default chain (set by surefire too): also registered without being told
+        String envAwsSecret = System.getenv("AWS_SECRET_ACCESS_KEY");
+        assertThat(envAwsSecret).as("AWS_SECRET_ACCESS_KEY from surefire").startsWith("wJalr");
         AwsCredentials creds = AwsCredentials.of("AKIAREDACT" + n, "wJalrXUtnFEMI/K7MDENG/" + n, "FwoGZXIvYXdzE" + n);
         String keyId = creds.accessKeyId();
         String secretKey = creds.secretAccessKey().reveal();
         String token = creds.sessionToken().orElseThrow().reveal();
         String marker = "VISIBLE-MARKER-" + n; // not a secret: proves the scan below finds what is written
-        String all = String.join(" ", castAiKey, keyId, secretKey, token, marker);
+        String all = String.join(" ", castAiKey, envAwsSecret, keyId, secretKey, token, marker);
 
         World world = World.builder("aws")
                 .region("us-east-1")
@@ -161,7 +164,7 @@ class RedactionTest {
                 .as("the scan sees what the listener wrote")
                 .contains(marker);
         assertThat(consoleText).contains(marker);
-        for (String secret : List.of(castAiKey, keyId, secretKey, token)) {
+        for (String secret : List.of(castAiKey, envAwsSecret, keyId, secretKey, token)) {
             assertThat(written.toString()).as("allure-results").doesNotContain(secret);
             assertThat(consoleText).as("console").doesNotContain(secret);
         }

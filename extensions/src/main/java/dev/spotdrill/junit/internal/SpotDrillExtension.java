@@ -1,6 +1,7 @@
 package dev.spotdrill.junit.internal;
 
 import dev.spotdrill.core.AwsWorldProvider;
+import dev.spotdrill.core.Redactor;
 import dev.spotdrill.core.SpotDrillConfig;
 import dev.spotdrill.core.World;
 import dev.spotdrill.core.WorldProvider;
@@ -83,14 +84,14 @@ public final class SpotDrillExtension
                 // what the timeline already decides goes with the user's failure; nothing is waited for
                 for (Verdict v : drill.verdictsSoFar()) {
                     if (!v.met()) {
-                        misses.add(new AssertionFailedError(v.message()));
+                        misses.add(new AssertionFailedError(Redactor.redact(v.message())));
                     }
                 }
                 drill.abort(bodyFailure.get());
             } else {
                 for (Verdict v : drill.awaitVerdicts()) {
                     if (!v.met()) {
-                        misses.add(new AssertionFailedError(v.message()));
+                        misses.add(new AssertionFailedError(Redactor.redact(v.message())));
                     }
                 }
             }

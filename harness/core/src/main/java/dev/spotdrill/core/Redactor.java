@@ -18,6 +18,9 @@ public final class Redactor {
 
     static {
         register(System.getenv(CASTAI_API_KEY_ENV));
+        // what the SDK's default credential chain reads from the environment (CI exports these)
+        register(System.getenv("AWS_SECRET_ACCESS_KEY"));
+        register(System.getenv("AWS_SESSION_TOKEN"));
     }
 
     private Redactor() {}

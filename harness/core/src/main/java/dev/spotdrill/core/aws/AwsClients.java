@@ -53,7 +53,23 @@ public final class AwsClients {
                                         c.sessionToken().get().reveal())
                                 : AwsBasicCredentials.create(
                                         c.accessKeyId(), c.secretAccessKey().reveal())))
-                .orElseGet(() -> DefaultCredentialsProvider.builder().build());
+                .orElseGet(() ->
+                        registeringSecrets(DefaultCredentialsProvider.builder().build()));
+    }
+
+    /**
+     * The default chain, with every secret it resolves (from a profile, SSO or a role) registered for redaction
+     * before any text could carry it.
+     */
+    private static AwsCredentialsProvider registeringSecrets(AwsCredentialsProvider chain) {
+        return () -> {
+            var c = chain.resolveCredentials();
+            dev.spotdrill.core.Secret.of(c.secretAccessKey());
+            if (c instanceof AwsSessionCredentials session) {
+                dev.spotdrill.core.Secret.of(session.sessionToken());
+            }
+            return c;
+        };
     }
 
     /** The clients of a world, created once per world. */
