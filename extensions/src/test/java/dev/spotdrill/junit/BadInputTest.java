@@ -191,6 +191,8 @@ class BadInputTest {
         assertThat(EngineRuns.failures(bad).get("onDemandInstance"))
                 .isInstanceOf(dev.spotdrill.core.SpotDrillConfigurationException.class)
                 .hasMessageContaining("spotdrill.lab.faults")
-                .hasMessageContaining("imds.bogus");
+                .hasMessageContaining("unknown fault \"imds.bogus\"; known faults: ")
+                .hasMessageContaining("imds.no-notice")
+                .hasMessageContaining("Write faults comma-separated, e.g. spotdrill.lab.faults=imds.no-notice");
     }
 }

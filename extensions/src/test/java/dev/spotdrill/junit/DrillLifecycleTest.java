@@ -81,10 +81,13 @@ class DrillLifecycleTest {
                     .extracting(c -> c.status())
                     .containsExactly(400, 400, 200);
             // a second drill reuses the role
-            EngineRuns.run(
+            EngineExecutionResults second = EngineRuns.run(
                     fresh,
                     java.util.Map.of("spotdrill.fis.roleName", "spotdrill-fis-nightly"),
                     DrillLifecycleTest.PassingDrill.class);
+            assertThat(EngineRuns.failures(second)).isEmpty();
+            second.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+            assertThat(fresh.callLog().count("iam", "GetRole")).isGreaterThanOrEqualTo(2);
             assertThat(fresh.callLog().count("iam", "CreateRole")).isEqualTo(1);
         }
     }

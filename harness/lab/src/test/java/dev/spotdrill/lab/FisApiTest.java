@@ -124,7 +124,9 @@ class FisApiTest {
                 .singleElement()
                 .satisfies(t -> assertThat(t.targetInformation())
                         .containsEntry("arn", "arn:aws:ec2:us-east-1:123456789012:instance/" + A01));
-        assertThatThrownBy(() -> imds.get("/latest/meta-data/instance-id")).isNotNull();
+        // a terminated instance has no IMDS any more: the connection is refused
+        assertThatThrownBy(() -> imds.get("/latest/meta-data/instance-id"))
+                .isInstanceOf(software.amazon.awssdk.core.exception.SdkClientException.class);
 
         await("replacement")
                 .atMost(WAIT)

@@ -74,7 +74,8 @@ class SpotLabTest {
             lab.close();
             await("lab threads gone").atMost(WAIT).until(() -> labThreads(id).isEmpty());
             assertThat(SpotLab.attached(id)).isEmpty();
-            assertThatThrownBy(c.sts::getCallerIdentity).isNotNull();
+            assertThatThrownBy(c.sts::getCallerIdentity)
+                    .isInstanceOf(software.amazon.awssdk.core.exception.SdkClientException.class);
         }
     }
 
