@@ -162,12 +162,14 @@ final class LabController implements AutoCloseable {
     // ---------------------------------------------------------------- reconcile
 
     private void reconcile() {
-        List<Node> nodes = client.nodes().list().getItems();
         List<Pod> pods = new ArrayList<>(client.pods().inAnyNamespace().list().getItems());
         List<Deployment> deployments =
                 client.apps().deployments().inAnyNamespace().list().getItems();
         List<DaemonSet> daemonSets =
                 client.apps().daemonSets().inAnyNamespace().list().getItems();
+        // Nodes last: a pod list that shows an eviction then comes with a node list that shows the cordon made
+        // before it (NTH's order), so a replacement never lands on the node being drained.
+        List<Node> nodes = client.nodes().list().getItems();
         Map<String, Node> nodeByName =
                 nodes.stream().collect(Collectors.toMap(n -> n.getMetadata().getName(), n -> n));
 
