@@ -77,7 +77,9 @@ class AbortTest {
                     .satisfies(m -> assertThat(m.getMessage())
                             .startsWith("@ExpectRebalanceRecommendation missed for i-0c0ffee0000000a03")
                             .contains("deadline +30.0s")
-                            .contains("404 Not Found"));
+                            // the deadline is 0.5 wall seconds after START: a starved probe may not have read yet
+                            .containsPattern("last seen: (GET /latest/meta-data/events/recommendations/rebalance"
+                                    + " -> 404 Not Found|no reading yet)"));
             assertThat(failures.get("bodyThrows").getSuppressed()).isEmpty();
 
             FisClient fis = AwsClients.of(lab.world()).fis();
