@@ -55,6 +55,8 @@ public final class Drill implements AutoCloseable {
     static final Duration GRACE_WORLD = Duration.ofSeconds(2);
 
     static final Duration GRACE_WALL = Duration.ofMillis(300);
+    /** How long (wall time) a selector may keep losing claim races to parallel drills: a safety bound only. */
+    static final Duration SELECTOR_RACE_WALL = Duration.ofMinutes(2);
     /** How long an experiment may take from StartExperiment to running, in world time (and at least a wall minute). */
     static final Duration START_WAIT = Duration.ofMinutes(5);
 
@@ -158,12 +160,16 @@ public final class Drill implements AutoCloseable {
 
     /**
      * Resolves the targets and claims them for this drill, so that parallel drills in this JVM never share an
-     * instance. A selector that matched an instance another drill claimed meanwhile is resolved again; explicit
-     * ids wait (up to {@code spotdrill.fis.quotaWait}) for the other drill to end.
+     * instance. A selector that matched an instance another drill claimed meanwhile is resolved again, at once and
+     * in wall time rather than world time: a lost race means another drill won one, so the candidates shrink until
+     * a claim succeeds or too few remain (a guardrail refusal); on a fast pace and a busy machine those rounds can
+     * outlast {@code spotdrill.fis.quotaWait}. Explicit ids wait (up to {@code spotdrill.fis.quotaWait}) for the other
+     * drill to end.
      */
     private List<Target> resolve() {
         WorldClock clock = world.clock();
         Instant giveUp = clock.now().plus(options.quotaWait());
+        long startedNanos = System.nanoTime();
         while (true) {
             List<Target> found = resolveOnce();
             List<String> ids = found.stream().map(Target::instanceId).toList();
@@ -171,15 +177,21 @@ public final class Drill implements AutoCloseable {
                 claimed = true;
                 return found;
             }
+            if (spec.selector().kind() != Selector.Kind.INSTANCES) {
+                if (System.nanoTime() - startedNanos > SELECTOR_RACE_WALL.toNanos()) {
+                    throw new GuardrailException("Guardrail refused the drill: " + ids + " kept being claimed by other"
+                            + " drills in this JVM for " + SELECTOR_RACE_WALL + "; give parallel tests distinct"
+                            + " targets");
+                }
+                continue;
+            }
             if (clock.now().isAfter(giveUp)) {
                 throw new GuardrailException("Guardrail refused the drill: " + ids
                         + " stayed claimed by another drill in this JVM for spotdrill.fis.quotaWait="
                         + options.quotaWait() + "; give parallel tests distinct targets");
             }
-            if (spec.selector().kind() == Selector.Kind.INSTANCES) {
-                progress("waiting for another drill in this JVM to release " + ids);
-                Backoff.pause(clock, Duration.ofSeconds(5));
-            }
+            progress("waiting for another drill in this JVM to release " + ids);
+            Backoff.pause(clock, Duration.ofSeconds(5));
         }
     }
 
