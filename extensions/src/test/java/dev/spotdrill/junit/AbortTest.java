@@ -2,10 +2,12 @@ package dev.spotdrill.junit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.spotdrill.core.ExperimentFailedException;
 import dev.spotdrill.core.aws.AwsClients;
 import dev.spotdrill.lab.LabOptions;
 import dev.spotdrill.lab.SpotLab;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -50,6 +52,51 @@ class AbortTest {
         }
     }
 
+    @SpotDrill
+    static class StopRefused {
+        @org.junit.jupiter.api.Test
+        @SpotInterruption(instances = "i-0c0ffee0000000a01", leadTime = "PT10M")
+        @ExpectImdsNotice
+        void bodyThrows(InterruptionRun run) {
+            EXPERIMENTS.put("stopRefused", run.experimentId());
+            throw new IllegalStateException("checkout returned 503");
+        }
+    }
+
+    @Test
+    void anExperimentThatCannotBeStoppedIsReportedWithTheUsersFailure() {
+        try (SpotLab lab = SpotLab.start(LabOptions.builder()
+                .scenario("shop")
+                .pace(60)
+                .faults("fis.deny-stop")
+                .build())) {
+            EngineExecutionResults results = EngineRuns.run(lab, StopRefused.class);
+
+            results.testEvents().assertStatistics(s -> s.started(1).failed(1));
+            Throwable failure = EngineRuns.failures(results).get("bodyThrows");
+            String id = EXPERIMENTS.get("stopRefused");
+            assertThat(failure).isInstanceOf(IllegalStateException.class).hasMessage("checkout returned 503");
+            assertThat(failure.getSuppressed())
+                    .singleElement()
+                    .isInstanceOf(ExperimentFailedException.class)
+                    .satisfies(s -> assertThat(s.getMessage())
+                            .startsWith("spotdrill could not stop FIS experiment " + id + " after the test aborted (")
+                            .contains("is not authorized to perform: fis:StopExperiment")
+                            .contains("it may still interrupt its targets: stop it with `aws fis stop-experiment"
+                                    + " --id " + id + "` and allow fis:StopExperiment to the caller")
+                            .containsPattern("find this run's leftovers by tag spotdrill:run-id=sd-[0-9a-f]{12}$"));
+
+            // the experiment runs on (the lab refused the stop), but the template is deleted all the same
+            FisClient fis = AwsClients.of(lab.world()).fis();
+            assertThat(fis.getExperiment(r -> r.id(id)).experiment().state().statusAsString())
+                    .isEqualTo("running");
+            assertThat(lab.callLog().count("fis", "StopExperiment")).isEqualTo(1);
+            assertThat(lab.callLog().count("fis", "DeleteExperimentTemplate")).isEqualTo(1);
+            assertThat(fis.listExperimentTemplates(r -> {}).experimentTemplates())
+                    .isEmpty();
+        }
+    }
+
     @Test
     void abortedDrillsStopTheirExperimentAndDeleteTheirTemplate() {
         try (SpotLab lab = SpotLab.start(LabOptions.builder()
@@ -83,11 +130,15 @@ class AbortTest {
             assertThat(failures.get("bodyThrows").getSuppressed()).isEmpty();
 
             FisClient fis = AwsClients.of(lab.world()).fis();
-            for (String id : EXPERIMENTS.values()) {
+            List<String> ids = List.of(
+                    EXPERIMENTS.get("bodyThrows"),
+                    EXPERIMENTS.get("threadIsInterrupted"),
+                    EXPERIMENTS.get("bodyFailsAfterAWindowClosed"));
+            for (String id : ids) {
                 assertThat(fis.getExperiment(r -> r.id(id)).experiment().state().statusAsString())
                         .isEqualTo("stopped");
             }
-            assertThat(EXPERIMENTS).hasSize(3);
+            assertThat(ids).doesNotContainNull().doesNotHaveDuplicates();
             assertThat(lab.callLog().count("fis", "StopExperiment")).isEqualTo(3);
             assertThat(lab.callLog().count("fis", "DeleteExperimentTemplate")).isEqualTo(3);
             assertThat(fis.listExperimentTemplates(r -> {}).experimentTemplates())

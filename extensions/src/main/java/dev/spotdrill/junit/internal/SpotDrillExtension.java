@@ -104,15 +104,20 @@ public final class SpotDrillExtension
                 drillFailure = ended.get();
             }
         }
+        // a cleanup that failed (an experiment that could not be stopped) goes with whatever failure is primary
+        Optional<Throwable> cleanup = drill.cleanupFailure();
         if (bodyFailure.isPresent() || !started) {
             // never hide the user's own failure (or the start failure JUnit already holds)
             bodyFailure.ifPresent(b -> {
                 misses.forEach(b::addSuppressed);
+                cleanup.filter(c -> c != b).ifPresent(b::addSuppressed);
             });
             return;
         }
         if (drillFailure != null) {
             misses.forEach(drillFailure::addSuppressed);
+            Throwable primary = drillFailure;
+            cleanup.filter(c -> c != primary).ifPresent(primary::addSuppressed);
             throwUnchecked(drillFailure);
         }
         if (misses.size() == 1) {

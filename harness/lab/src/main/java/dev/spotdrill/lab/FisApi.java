@@ -877,6 +877,14 @@ final class FisApi implements HttpHandler {
     }
 
     private Reply stopExperiment(Experiment e) {
+        if (ctx.faults.active("fis.deny-stop")) {
+            throw new ApiError(
+                    403,
+                    "AccessDeniedException",
+                    "User: " + ctx.principalArn + " is not authorized to perform: fis:StopExperiment on resource: "
+                            + e.arn + " because no identity-based policy allows the fis:StopExperiment action"
+                            + " (lab fault fis.deny-stop)");
+        }
         if (!ACTIVE.contains(e.status) || e.status.equals("stopping")) {
             throw new ApiError(
                     409, "ConflictException", "Experiment " + e.id + " is " + e.status + " and cannot be stopped");

@@ -162,6 +162,26 @@ class FisApiTest {
     }
 
     @Test
+    void denyStopFaultRefusesStopExperimentWith403AndTheExperimentRunsOn() {
+        start(LabOptions.builder().pace(60).faults("fis.deny-stop"));
+        String exp = startExperiment(template("PT5M", A01));
+        awaitStatus(exp, ExperimentStatus.RUNNING);
+        assertThatThrownBy(() -> c.fis.stopExperiment(r -> r.id(exp)))
+                .isInstanceOfSatisfying(FisException.class, e -> {
+                    assertThat(e.statusCode()).isEqualTo(403);
+                    assertThat(e.awsErrorDetails().errorCode()).isEqualTo("AccessDeniedException");
+                })
+                .hasMessageContaining("User: arn:aws:iam::123456789012:user/spotdrill-lab is not authorized to"
+                        + " perform: fis:StopExperiment on resource: arn:aws:fis:")
+                .hasMessageContaining(":experiment/" + exp);
+        assertThat(get(exp).state().status()).isEqualTo(ExperimentStatus.RUNNING);
+        assertThat(lab.callLog().count("fis", "StopExperiment")).isEqualTo(1);
+        lab.faults().clear("fis.deny-stop");
+        assertThat(c.fis.stopExperiment(r -> r.id(exp)).experiment().state().status())
+                .isEqualTo(ExperimentStatus.STOPPING);
+    }
+
+    @Test
     void failFaultEndsExperimentFailedWithReasonAndErrorAndNoInterruption() {
         start(LabOptions.builder().pace(60).faults("fis.fail-experiment"));
         String exp = startExperiment(template("PT5M", A01));

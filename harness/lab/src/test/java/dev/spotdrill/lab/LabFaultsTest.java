@@ -73,6 +73,7 @@ class LabFaultsTest {
                         "fis.cancel-experiment",
                         "fis.throttle",
                         "fis.quota",
+                        "fis.deny-stop",
                         "ec2.no-termination",
                         "testComponent.catalogued");
         assertThatThrownBy(() -> LabFaults.parse("testComponent.registered")).hasMessageContaining("unknown fault");

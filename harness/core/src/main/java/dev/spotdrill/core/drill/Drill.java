@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.spotdrill.core.ExperimentFailedException;
 import dev.spotdrill.core.GuardrailException;
+import dev.spotdrill.core.Redactor;
 import dev.spotdrill.core.SpotDrillConfigurationException;
 import dev.spotdrill.core.World;
 import dev.spotdrill.core.WorldClock;
@@ -79,6 +80,7 @@ public final class Drill implements AutoCloseable {
     private volatile ExperimentWatcher watcher;
     private volatile Throwable abortCause;
     private volatile Throwable failure;
+    private volatile Throwable cleanupFailure;
     private volatile ScheduledFuture<?> interruptionBell;
     private volatile boolean finished;
 
@@ -743,6 +745,7 @@ public final class Drill implements AutoCloseable {
                         world, targets.stream().map(Target::instanceId).toList());
             }
             Throwable ce = cleanupError;
+            cleanupFailure = ce;
             notify(l -> l.phaseFinished(info, Phase.CLEANUP, ce));
             if (failure == null && ce != null && abortCause == null) {
                 failure = ce;
@@ -762,7 +765,13 @@ public final class Drill implements AutoCloseable {
         String id = v.id();
         if (abortCause != null && !v.terminal()) {
             timeline.status("", "fis:experiment", clock.now(), "stopping: the test aborted");
-            backend.stopExperiment(id);
+            try {
+                backend.stopExperiment(id);
+            } catch (RuntimeException e) {
+                String why = Redactor.redact(String.valueOf(e.getMessage()));
+                timeline.status("", "fis:experiment", clock.now(), "stop refused: " + why);
+                throw new ExperimentFailedException(Messages.stopRefused(id, info.runId(), why), e);
+            }
             watcher.nudge();
             v = awaitExperiment(
                     ExperimentView::terminal,
@@ -822,6 +831,16 @@ public final class Drill implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------ accessors
+
+    /**
+     * What failed while cleaning up, once {@link #finish()} returned: the experiment could not be stopped after an
+     * abort, or the template could not be deleted. When the drill was not aborted and nothing failed before, it is
+     * also what {@code finish()} returns; after an abort it is only here, for the caller to add to the primary
+     * failure.
+     */
+    public Optional<Throwable> cleanupFailure() {
+        return Optional.ofNullable(cleanupFailure);
+    }
 
     public DrillInfo info() {
         return info;

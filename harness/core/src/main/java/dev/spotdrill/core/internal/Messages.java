@@ -191,6 +191,13 @@ public final class Messages {
                 + status + " (" + reads + "); check the experiment in the FIS console and the FIS role's permissions";
     }
 
+    public static String stopRefused(String id, String runId, String awsMessage) {
+        return "spotdrill could not stop FIS experiment " + id + " after the test aborted (" + awsMessage
+                + "); it may still interrupt its targets: stop it with `aws fis stop-experiment --id " + id
+                + "` and allow fis:StopExperiment to the caller (ci/iam/spotdrill-runner-policy.json); find this"
+                + " run's leftovers by tag spotdrill:run-id=" + runId;
+    }
+
     public static String quotaWaitExceeded(String wait) {
         return "FIS refused to start the experiment: the account already has its maximum of active experiments"
                 + " (ServiceQuotaExceededException) and no slot freed within spotdrill.fis.quotaWait=" + wait

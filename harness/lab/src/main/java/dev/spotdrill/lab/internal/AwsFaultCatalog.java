@@ -36,6 +36,12 @@ public final class AwsFaultCatalog implements FaultCatalog {
                         "the next n FIS requests answer 429 ThrottlingException"),
                 new FaultDefinition("fis", "quota", ValueKind.COUNT, "limit of active experiments, instead of AWS's 5"),
                 new FaultDefinition(
+                        "fis",
+                        "deny-stop",
+                        ValueKind.NONE,
+                        "StopExperiment answers 403 AccessDeniedException, as for a caller without"
+                                + " fis:StopExperiment"),
+                new FaultDefinition(
                         "iam",
                         "propagation-delay",
                         ValueKind.DURATION,
