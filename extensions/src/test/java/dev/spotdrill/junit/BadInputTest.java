@@ -173,9 +173,10 @@ class BadInputTest {
                                 EngineRuns.run(lab, Map.of("spotdrill.imds.via", "probe-pod"), NoticeByInstance.class),
                                 "drill")
                         .orElseThrow())
-                .hasMessage("spotdrill.imds.via=\"probe-pod\": a probe pod runs on the target's node, so select"
-                        + " targets with @SpotInterruption(nodes = ...) in a world with Kubernetes access; or use"
-                        + " spotdrill.imds.via=direct");
+                .hasMessage(
+                        "@ExpectImdsNotice(action=\"terminate\"): spotdrill.imds.via=\"probe-pod\": a probe pod runs on the target's node, so select"
+                                + " targets with @SpotInterruption(nodes = ...) in a world with Kubernetes access; or use"
+                                + " spotdrill.imds.via=direct");
         assertThat(EngineRuns.failure(
                                 EngineRuns.run(lab, Map.of("spotdrill.imds.via", "ssm"), NoticeByInstance.class),
                                 "drill")

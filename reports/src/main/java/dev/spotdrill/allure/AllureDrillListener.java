@@ -323,12 +323,14 @@ public final class AllureDrillListener implements DrillListener {
                 "text/plain",
                 ".txt",
                 report.timeline().render()));
-        evidence(report, "imds", "IMDS bodies seen")
-                .ifPresent(json ->
-                        testAttachments.add(attach(allure, "IMDS bodies seen", "application/json", ".json", json)));
-        evidence(report, "kube", "Kubernetes changes seen")
-                .ifPresent(json -> testAttachments.add(
-                        attach(allure, "Kubernetes changes seen", "application/json", ".json", json)));
+        // one attachment per source that saw something, in the order the sources first spoke
+        report.timeline().observations().stream()
+                .sorted(Comparator.comparing(Observation::at))
+                .map(Observation::source)
+                .distinct()
+                .forEach(source -> evidence(report, source)
+                        .ifPresent(json -> testAttachments.add(
+                                attach(allure, "Observations: " + source, "application/json", ".json", json))));
         report.attachments().entrySet().stream()
                 .sorted(Map.Entry.comparingByKey())
                 .forEach(e -> {
@@ -463,7 +465,7 @@ public final class AllureDrillListener implements DrillListener {
     }
 
     /** The observations of one source with their data, as a JSON array, or empty when there are none. */
-    private static Optional<String> evidence(DrillReport report, String source, String title) {
+    private static Optional<String> evidence(DrillReport report, String source) {
         Optional<Instant> start = report.timeline().startTime();
         List<Map<String, Object>> rows = report.timeline().observations().stream()
                 .filter(o -> o.source().equals(source))

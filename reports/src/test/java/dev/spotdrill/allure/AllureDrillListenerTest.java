@@ -187,8 +187,9 @@ class AllureDrillListenerTest {
                         "FIS experiment (last state)",
                         "Timeline",
                         "Timeline (text)",
-                        "IMDS bodies seen",
-                        "Kubernetes changes seen",
+                        "Observations: fis",
+                        "Observations: imds",
+                        "Observations: kube",
                         "Lab API-call log",
                         "Drill progress");
         assertThat(content(attachment(att, "FIS experiment (last state)"))).contains("\"completed\"");
@@ -199,10 +200,10 @@ class AllureDrillListenerTest {
                 .newDocumentBuilder()
                 .parse(new ByteArrayInputStream(content(svg).getBytes(StandardCharsets.UTF_8)));
         assertThat(content(svg)).contains(Drills.TAINT.replace("\"", "&quot;"), "✓", "✗");
-        assertThat(content(attachment(att, "IMDS bodies seen")))
+        assertThat(content(attachment(att, "Observations: imds")))
                 .contains("\"kind\" : \"NOTICE\"", "\\\"action\\\":\\\"terminate\\\"", "\"offset\" : \"+0.4s\"")
                 .doesNotContain("TAINT_ADDED");
-        assertThat(content(attachment(att, "Kubernetes changes seen")))
+        assertThat(content(attachment(att, "Observations: kube")))
                 .contains("TAINT_ADDED")
                 .doesNotContain("REBALANCE");
         Attachment callLog = attachment(att, "Lab API-call log");
@@ -297,7 +298,7 @@ class AllureDrillListenerTest {
         assertThat(tr.getAttachments())
                 .extracting(Attachment::getName)
                 .contains("Timeline")
-                .doesNotContain("IMDS bodies seen");
+                .doesNotContain("Observations: imds");
         assertThat(content(attachment(tr.getAttachments(), "Drill progress")))
                 .contains(
                         "[spotdrill] GUARDRAILS failed: Guardrail refused i-0abc",

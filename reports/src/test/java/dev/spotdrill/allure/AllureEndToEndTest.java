@@ -164,7 +164,7 @@ class AllureEndToEndTest {
                         "fis:DeleteExperimentTemplate",
                         "ec2:DescribeInstances");
         assertThat(attachment(result, "FIS experiment template")).contains("aws:ec2:send-spot-instance-interruptions");
-        assertThat(attachment(result, "IMDS bodies seen")).contains("\"action\" : \"terminate\"");
+        assertThat(attachment(result, "Observations: imds")).contains("\"action\" : \"terminate\"");
 
         assertReportFiles();
     }

@@ -9,8 +9,8 @@ import dev.spotdrill.core.drill.Evaluation;
 import dev.spotdrill.core.drill.Expectation;
 import dev.spotdrill.core.drill.Moment;
 import dev.spotdrill.core.drill.Observation;
-import dev.spotdrill.core.drill.ProbeKind;
 import dev.spotdrill.core.drill.Selector;
+import dev.spotdrill.core.drill.SourceRequest;
 import dev.spotdrill.core.drill.Target;
 import dev.spotdrill.core.drill.Timeline;
 import dev.spotdrill.core.drill.Verdict;
@@ -27,7 +27,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -72,8 +71,8 @@ final class Drills {
             }
 
             @Override
-            public Set<ProbeKind> needs() {
-                return Set.of(ProbeKind.KUBE);
+            public List<SourceRequest> sources() {
+                return List.of(SourceRequest.of("kube"));
             }
 
             @Override
@@ -108,6 +107,8 @@ final class Drills {
                 Observation.Kinds.NOTICE,
                 "instance-action terminate",
                 Map.of("body", "{\"action\":\"terminate\",\"time\":\"2025-06-01T10:02:00Z\"}", "action", "terminate")));
+        tl.markMoment(Moment.REBALANCE, "i-0abc", at(0.2), "imds");
+        tl.markMoment(Moment.NOTICE, "i-0abc", at(0.4), "imds");
         tl.add(new Observation(
                 at(2.1),
                 "kube",

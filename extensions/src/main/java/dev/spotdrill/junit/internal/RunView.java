@@ -33,12 +33,16 @@ final class RunView implements InterruptionRun {
 
     @Override
     public String experimentId() {
-        return drill().experimentId().orElseThrow();
+        return drill().experimentId()
+                .orElseThrow(() -> new IllegalStateException(
+                        "no FIS experiment: an observation-only drill (no @SpotInterruption) starts none"));
     }
 
     @Override
     public String templateId() {
-        return drill().templateId().orElseThrow();
+        return drill().templateId()
+                .orElseThrow(() -> new IllegalStateException(
+                        "no FIS template: an observation-only drill (no @SpotInterruption) creates none"));
     }
 
     @Override
@@ -68,7 +72,9 @@ final class RunView implements InterruptionRun {
 
     @Override
     public Instant interruptionTime() {
-        return drill().interruptionTime();
+        return drill().interruptionTime()
+                .orElseThrow(() -> new IllegalStateException("this drill has no @SpotInterruption: an observation-only"
+                        + " drill has no INTERRUPTION; use startTime()"));
     }
 
     @Override

@@ -47,17 +47,14 @@ public final class SpotDrillExtension
         Method method = context.getRequiredTestMethod();
         Optional<SpotInterruption> annotation = AnnotationSupport.findAnnotation(method, SpotInterruption.class);
         List<Expectation> expectations = ExpectationReader.read(method);
-        if (annotation.isEmpty()) {
-            if (!expectations.isEmpty()) {
-                throw new ExtensionConfigurationException(method.getName()
-                        + " declares spotdrill expectations but no @SpotInterruption; add"
-                        + " @SpotInterruption(...) to say which instances to interrupt");
-            }
-            return;
+        if (annotation.isEmpty() && expectations.isEmpty()) {
+            return; // not a drill: a plain test in a @SpotDrill class
         }
-        SpotInterruption si = annotation.get();
         SpotDrillConfig config = SpotDrillConfig.from(context::getConfigurationParameter);
-        DrillSpec spec = new DrillSpec(selector(si), si.count(), si.leadTime(), expectations, null);
+        // without @SpotInterruption the drill only observes: no FIS call, START is when its sources run
+        DrillSpec spec = annotation
+                .map(si -> new DrillSpec(selector(si), si.count(), si.leadTime(), expectations, null))
+                .orElseGet(() -> DrillSpec.observationOnly(expectations));
         World world = world(context, config);
         DrillOptions options = DrillOptions.from(config, world);
         String testName = context.getRequiredTestClass().getSimpleName() + "." + method.getName();
@@ -75,8 +72,7 @@ public final class SpotDrillExtension
         Optional<Throwable> bodyFailure = context.getExecutionException();
         List<Throwable> misses = new ArrayList<>();
         Throwable drillFailure = null;
-        boolean started = drill.experimentStatus().isPresent()
-                && drill.timeline().startTime().isPresent();
+        boolean started = drill.started();
         try {
             if (!started) {
                 drill.abort(bodyFailure.orElse(new IllegalStateException("the drill did not start")));
@@ -109,25 +105,56 @@ public final class SpotDrillExtension
         if (bodyFailure.isPresent() || !started) {
             // never hide the user's own failure (or the start failure JUnit already holds)
             bodyFailure.ifPresent(b -> {
-                misses.forEach(b::addSuppressed);
+                withTimeline(misses, drill).forEach(b::addSuppressed);
                 cleanup.filter(c -> c != b).ifPresent(b::addSuppressed);
             });
             return;
         }
         if (drillFailure != null) {
-            misses.forEach(drillFailure::addSuppressed);
+            withTimeline(misses, drill).forEach(drillFailure::addSuppressed);
             Throwable primary = drillFailure;
             cleanup.filter(c -> c != primary).ifPresent(primary::addSuppressed);
             throwUnchecked(drillFailure);
         }
         if (misses.size() == 1) {
-            throw (AssertionFailedError) misses.get(0);
+            throwUnchecked(withTimeline(misses, drill).get(0));
         }
         if (!misses.isEmpty()) {
-            throw new MultipleFailuresError(
+            throw new Misses(
                     misses.size() + " spotdrill expectations missed in "
                             + drill.info().testName(),
-                    misses);
+                    misses,
+                    Redactor.redact(Messages.timelineSection(drill.timeline())));
+        }
+    }
+
+    /** The misses, the last one followed by the drill's timeline: printed once, after them. */
+    private static List<Throwable> withTimeline(List<Throwable> misses, Drill drill) {
+        if (misses.isEmpty()) {
+            return misses;
+        }
+        List<Throwable> out = new ArrayList<>(misses.subList(0, misses.size() - 1));
+        Throwable last = misses.get(misses.size() - 1);
+        AssertionFailedError withTimeline = new AssertionFailedError(
+                last.getMessage() + "\n" + Redactor.redact(Messages.timelineSection(drill.timeline())));
+        withTimeline.setStackTrace(last.getStackTrace());
+        out.add(withTimeline);
+        return out;
+    }
+
+    /** Several misses, then the drill's timeline once. */
+    static final class Misses extends MultipleFailuresError {
+        private static final long serialVersionUID = 1L;
+        private final String timeline;
+
+        Misses(String heading, List<? extends Throwable> failures, String timeline) {
+            super(heading, failures);
+            this.timeline = timeline;
+        }
+
+        @Override
+        public String getMessage() {
+            return super.getMessage() + "\n" + timeline;
         }
     }
 
@@ -139,10 +166,11 @@ public final class SpotDrillExtension
     @Override
     public Object resolveParameter(ParameterContext parameterContext, ExtensionContext context) {
         if (AnnotationSupport.findAnnotation(context.getRequiredTestMethod(), SpotInterruption.class)
-                .isEmpty()) {
+                        .isEmpty()
+                && ExpectationReader.read(context.getRequiredTestMethod()).isEmpty()) {
             throw new ExtensionConfigurationException(
-                    "InterruptionRun is only available in a test method annotated with @SpotInterruption;"
-                            + " add @SpotInterruption(...) to "
+                    "InterruptionRun is only available in a drill: a test method annotated with @SpotInterruption"
+                            + " or with spotdrill expectations; add @SpotInterruption(...) to "
                             + context.getRequiredTestMethod().getName());
         }
         ExtensionContext.Store store = context.getStore(NAMESPACE);

@@ -10,4 +10,8 @@ public class SpotDrillConfigurationException extends SpotDrillException {
     public SpotDrillConfigurationException(String message) {
         super(message);
     }
+
+    public SpotDrillConfigurationException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -22,8 +22,8 @@ public record DrillInfo(String runId, String testName, World world, DrillSpec sp
         Objects.requireNonNull(spec, "spec");
     }
 
-    /** The drill's lead time. */
+    /** The drill's lead time; {@link Duration#ZERO} for an observation-only drill. */
     public Duration leadTime() {
-        return spec.leadTime();
+        return spec.observationOnly() ? Duration.ZERO : spec.leadTime();
     }
 }

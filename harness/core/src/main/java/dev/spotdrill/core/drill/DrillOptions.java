@@ -23,6 +23,7 @@ import java.util.Optional;
  * @param imdsVia how to read a target's IMDS: {@code direct}, {@code probe-pod} or {@code ssm}
  * @param seed the selection seed, when fixed
  * @param probeImage the image of the IMDS probe pod, for {@code imdsVia = probe-pod}
+ * @param config the configuration these options came from, for the sources' own keys
  */
 public record DrillOptions(
         String optInKey,
@@ -35,7 +36,8 @@ public record DrillOptions(
         Duration quotaWait,
         String imdsVia,
         Optional<Long> seed,
-        String probeImage) {
+        String probeImage,
+        SpotDrillConfig config) {
 
     public static final String DEFAULT_OPT_IN = "spotdrill/allowed=true";
     public static final String DEFAULT_ROLE_NAME = "spotdrill-fis";
@@ -44,6 +46,35 @@ public record DrillOptions(
 
     public DrillOptions {
         accounts = List.copyOf(accounts);
+        config = config == null ? SpotDrillConfig.of(java.util.Map.of()) : config;
+    }
+
+    /** Options without a configuration behind them (sources read their defaults). */
+    public DrillOptions(
+            String optInKey,
+            String optInValue,
+            List<String> accounts,
+            int maxTargets,
+            Optional<String> roleArn,
+            String roleName,
+            Optional<String> stopAlarmArn,
+            Duration quotaWait,
+            String imdsVia,
+            Optional<Long> seed,
+            String probeImage) {
+        this(
+                optInKey,
+                optInValue,
+                accounts,
+                maxTargets,
+                roleArn,
+                roleName,
+                stopAlarmArn,
+                quotaWait,
+                imdsVia,
+                seed,
+                probeImage,
+                null);
     }
 
     /** The options from configuration; every bad value throws before anything is called in AWS. */
@@ -109,7 +140,8 @@ public record DrillOptions(
                 config.duration(SpotDrillConfig.FIS_QUOTA_WAIT, DEFAULT_QUOTA_WAIT),
                 via,
                 seed,
-                dev.spotdrill.core.kube.ProbePodSpec.image(config));
+                dev.spotdrill.core.kube.ProbePodSpec.image(config),
+                config);
     }
 
     /** Defaults for the lab: no account list, default guardrails. */

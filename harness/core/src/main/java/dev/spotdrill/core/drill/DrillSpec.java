@@ -10,7 +10,10 @@ import java.util.Objects;
  * <p>The spec is checked by the drill before any AWS call, not here, so that every problem is reported with
  * the attribute and value the user wrote.
  *
- * @param selector how targets are found
+ * <p>A spec without a selector is an <em>observation-only</em> drill: no FIS experiment, START is when its sources
+ * run, and every expectation needs a {@code within}. A nightly check of a blacklister is written this way.
+ *
+ * @param selector how targets are found; {@code null} for an observation-only drill
  * @param count how many of the matching instances to interrupt; 0 means all
  * @param leadTimeText as written, an ISO-8601 duration (FIS {@code durationBeforeInterruption})
  * @param expectations what must follow
@@ -19,12 +22,26 @@ import java.util.Objects;
 public record DrillSpec(Selector selector, int count, String leadTimeText, List<Expectation> expectations, Long seed) {
 
     public DrillSpec {
-        Objects.requireNonNull(selector, "selector");
         expectations = List.copyOf(expectations);
+        if (selector == null) {
+            leadTimeText = "";
+            count = 0;
+        }
     }
 
-    /** The lead time, parsed; call only after the drill validated the spec. */
+    /** An observation-only drill: no FIS experiment, only the expectations' sources, from START. */
+    public static DrillSpec observationOnly(List<Expectation> expectations) {
+        return new DrillSpec(null, 0, "", expectations, null);
+    }
+
+    /** Whether the drill interrupts nothing and only observes. */
+    public boolean observationOnly() {
+        return selector == null;
+    }
+
+    /** The lead time, parsed; call only after the drill validated the spec, and never for an observation-only one. */
     public Duration leadTime() {
+        Objects.requireNonNull(selector, "an observation-only drill has no lead time");
         return Duration.parse(leadTimeText);
     }
 }

@@ -1,11 +1,13 @@
 package dev.spotdrill.core.drill;
 
 import java.time.Instant;
-import java.util.Set;
+import java.util.List;
 
 /**
  * A per-target condition with a {@link Window}. The drill evaluates it against the {@link Timeline} until it is
  * met or its deadline passes; the result is a {@link Verdict}.
+ *
+ * <p>An expectation names the {@link Source}s it needs through {@link #sources()}; it judges only the timeline.
  *
  * <p>An <em>eventual</em> expectation (the default) is met by the first matching observation inside its window.
  * A {@linkplain #continuous() continuous} one (availability) must hold for the whole window and is decided at
@@ -20,8 +22,11 @@ public interface Expectation {
     /** When it must be met. */
     Window window();
 
-    /** The probes the drill must run for it. */
-    Set<ProbeKind> needs();
+    /**
+     * The sources the drill must run for it, with their parameters, e.g. {@code kube{deployment=shop/checkout}}.
+     * The drill also starts every source that can see the moment its window opens at.
+     */
+    List<SourceRequest> sources();
 
     /**
      * Evaluates the timeline for one target.
@@ -34,5 +39,13 @@ public interface Expectation {
     /** Whether it must hold for the whole window rather than happen once inside it. */
     default boolean continuous() {
         return false;
+    }
+
+    /**
+     * Whether it is judged once per target (the default), or once for the whole drill, like a blacklist check. A
+     * drill-level expectation is evaluated with {@link Target#drill()}.
+     */
+    default boolean perTarget() {
+        return true;
     }
 }

@@ -1,6 +1,7 @@
 package dev.spotdrill.core.drill;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -11,6 +12,11 @@ import java.util.function.Predicate;
  * objects.
  */
 public final class Expectations {
+    /** The kind of the IMDS source, which the IMDS expectations ask for. */
+    public static final String IMDS = "imds";
+    /** The kind of the EC2 state source. */
+    public static final String EC2 = "ec2";
+
     private Expectations() {}
 
     /** The target's IMDS shows a rebalance recommendation ({@code @ExpectRebalanceRecommendation}). */
@@ -18,7 +24,7 @@ public final class Expectations {
         return new Observed(
                 "@ExpectRebalanceRecommendation",
                 window,
-                Set.of(ProbeKind.IMDS),
+                List.of(SourceRequest.of(IMDS)),
                 o -> o.kind().equals(Observation.Kinds.REBALANCE),
                 "imds:rebalance");
     }
@@ -28,12 +34,12 @@ public final class Expectations {
         return new Observed(
                 "@ExpectImdsNotice(action=\"" + action + "\")",
                 window,
-                Set.of(ProbeKind.IMDS),
+                List.of(SourceRequest.of(IMDS)),
                 o -> o.kind().equals(Observation.Kinds.NOTICE)
                         && action.equals(o.data().get("action")),
                 "imds:instance-action") {
             @Override
-            String lastSeen(Timeline timeline, Target target, Instant deadline) {
+            protected String lastSeen(Timeline timeline, Target target, Instant deadline) {
                 Optional<Observation> other = timeline.first(
                         o -> o.isAbout(target.instanceId()) && o.kind().equals(Observation.Kinds.NOTICE));
                 return other.map(o -> "instance-action said \"" + o.data().get("action") + "\" at "
@@ -48,26 +54,43 @@ public final class Expectations {
         return new Observed(
                 "@ExpectTermination",
                 window,
-                Set.of(ProbeKind.EC2),
+                List.of(SourceRequest.of(EC2)),
                 o -> o.kind().equals(Observation.Kinds.INSTANCE_STATE)
                         && Set.of("shutting-down", "terminated")
                                 .contains(o.data().get("state")),
                 "ec2:state");
     }
 
-    /** An expectation met by the first observation about the target that matches, at or before the deadline. */
-    static class Observed implements Expectation {
+    /**
+     * An expectation met by the first observation about the target that matches, at or before the deadline: the
+     * reusable evaluator for "this happened to the target". Its last-seen text is the source's latest reading under
+     * {@code statusKey} (see {@link Timeline#status(String, String, Instant, String)}).
+     */
+    public static class Observed implements Expectation {
         private final String name;
         private final Window window;
-        private final Set<ProbeKind> needs;
+        private final List<SourceRequest> sources;
         private final Predicate<Observation> match;
-        final String statusKey;
+        /** The status key whose latest reading a miss shows. */
+        protected final String statusKey;
 
-        Observed(String name, Window window, Set<ProbeKind> needs, Predicate<Observation> match, String statusKey) {
-            this.name = name;
+        /**
+         * @param name the expectation as the user wrote it
+         * @param window when it must be met
+         * @param sources the sources it needs
+         * @param match which observation about the target meets it
+         * @param statusKey the status key whose reading a miss shows
+         */
+        public Observed(
+                String name,
+                Window window,
+                List<SourceRequest> sources,
+                Predicate<Observation> match,
+                String statusKey) {
+            this.name = Objects.requireNonNull(name, "name");
             this.window = Objects.requireNonNull(window, "window");
-            this.needs = Set.copyOf(needs);
-            this.match = match;
+            this.sources = List.copyOf(sources);
+            this.match = Objects.requireNonNull(match, "match");
             this.statusKey = statusKey;
         }
 
@@ -82,8 +105,8 @@ public final class Expectations {
         }
 
         @Override
-        public Set<ProbeKind> needs() {
-            return needs;
+        public List<SourceRequest> sources() {
+            return sources;
         }
 
         @Override
@@ -97,12 +120,12 @@ public final class Expectations {
         }
 
         /** When the matching observation counts as meeting the expectation: by default, when it was made. */
-        Instant metTime(Observation hit, Instant windowStart) {
+        protected Instant metTime(Observation hit, Instant windowStart) {
             return hit.at();
         }
 
         /** The probe's last reading at or before the deadline: what the harness saw while the window was open. */
-        String lastSeen(Timeline timeline, Target target, Instant deadline) {
+        protected String lastSeen(Timeline timeline, Target target, Instant deadline) {
             return timeline.statusAt(target.instanceId(), statusKey, deadline).orElse("no reading yet");
         }
 

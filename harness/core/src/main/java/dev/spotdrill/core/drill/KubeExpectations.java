@@ -8,17 +8,19 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.function.Predicate;
 
 /**
  * The Kubernetes expectations, for use through core's API without JUnit; the annotations {@code @ExpectTaint},
  * {@code @ExpectCordon}, {@code @ExpectDrain}, {@code @ExpectAvailability} and {@code @ExpectNodeRemoved} create
- * the same objects. They read what the Kubernetes probe ({@link ProbeKind#KUBE}) writes; see
+ * the same objects. They read what the Kubernetes source ({@value #KUBE}) writes; see
  * {@link KubeObservations}.
  */
 public final class KubeExpectations {
-    private static final Set<ProbeKind> KUBE = Set.of(ProbeKind.KUBE);
+    /** The kind of the Kubernetes source, which these expectations ask for. */
+    public static final String KUBE = "kube";
+
+    private static final List<SourceRequest> KUBE_NODES = List.of(SourceRequest.of(KUBE));
 
     private KubeExpectations() {}
 
@@ -72,11 +74,11 @@ public final class KubeExpectations {
         return new Availability(deployment, minReady, window);
     }
 
-    /** The Deployments that the expectations watch ({@code namespace/name}), for the Kubernetes probe. */
-    public static List<String> deployments(List<Expectation> expectations) {
-        return expectations.stream()
-                .filter(Availability.class::isInstance)
-                .map(e -> ((Availability) e).deployment)
+    /** The Deployments ({@code namespace/name}) that requests to the Kubernetes source name. */
+    public static List<String> deployments(List<SourceRequest> requests) {
+        return requests.stream()
+                .map(r -> r.param("deployment"))
+                .filter(Objects::nonNull)
                 .distinct()
                 .toList();
     }
@@ -93,16 +95,16 @@ public final class KubeExpectations {
      */
     private static class Eventual extends Expectations.Observed {
         Eventual(String name, Window window, Predicate<Observation> match, String statusKey) {
-            super(name, window, KUBE, match, statusKey);
+            super(name, window, KUBE_NODES, match, statusKey);
         }
 
         @Override
-        Instant metTime(Observation hit, Instant windowStart) {
+        protected Instant metTime(Observation hit, Instant windowStart) {
             return hit.at().isBefore(windowStart) ? windowStart : hit.at();
         }
 
         @Override
-        String lastSeen(Timeline timeline, Target target, Instant deadline) {
+        protected String lastSeen(Timeline timeline, Target target, Instant deadline) {
             return timeline.statusAt(target.instanceId(), statusKey, deadline)
                     .or(() -> timeline.statusAt(target.instanceId(), KubeObservations.STATUS_NODE, deadline))
                     .orElse("no reading of the node yet");
@@ -189,8 +191,8 @@ public final class KubeExpectations {
         }
 
         @Override
-        public Set<ProbeKind> needs() {
-            return KUBE;
+        public List<SourceRequest> sources() {
+            return List.of(SourceRequest.of(KUBE, "deployment", deployment));
         }
 
         @Override

@@ -23,6 +23,21 @@ public record Target(
         tags = tags == null ? Map.of() : Map.copyOf(tags);
     }
 
+    private static final Target DRILL = new Target("", "", "", null, Map.of());
+
+    /**
+     * The stand-in target of a drill-level verdict (an expectation that is not {@linkplain Expectation#perTarget()
+     * per target}): its instance id is empty, as the target id of a drill-level {@link Observation} is.
+     */
+    public static Target drill() {
+        return DRILL;
+    }
+
+    /** Whether this is {@link #drill()}, the stand-in of a drill-level verdict. */
+    public boolean isDrill() {
+        return instanceId.isEmpty();
+    }
+
     /** The Kubernetes node that this instance backs, when it backs one. */
     public Optional<String> node() {
         return Optional.ofNullable(nodeName);
@@ -35,6 +50,9 @@ public record Target(
 
     /** A short label for messages: {@code i-0abc (m5.large, us-east-1a, node ip-10-0-1-1)}. */
     public String describe() {
+        if (isDrill()) {
+            return "the drill";
+        }
         return instanceId + " (" + instanceType + ", " + availabilityZone
                 + (nodeName == null ? "" : ", node " + nodeName) + ")";
     }

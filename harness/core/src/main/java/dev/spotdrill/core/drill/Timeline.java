@@ -19,6 +19,9 @@ public final class Timeline {
     private final List<Consumer<Observation>> subscribers = new CopyOnWriteArrayList<>();
     private final java.util.Map<String, java.util.Deque<Reading>> status =
             new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, MomentMark> marks = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<Moment, java.util.Set<String>> watchers =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Instant start;
     private volatile Duration leadTime;
 
@@ -35,11 +38,54 @@ public final class Timeline {
         subscribers.add(subscriber);
     }
 
-    /** Sets START, the world time the Spot action began, and the lead time, which together give INTERRUPTION. */
+    /**
+     * Sets START, the world time the Spot action began, and the lead time, which together give INTERRUPTION; a
+     * {@code null} lead time is an observation-only drill, which has no INTERRUPTION.
+     */
     public void start(Instant start, Duration leadTime) {
         this.start = start;
         this.leadTime = leadTime;
     }
+
+    /**
+     * Records that a source saw a moment (REBALANCE or NOTICE) for a target. The moment is the earliest time any
+     * source marked, and keeps that source's name.
+     *
+     * @return whether this is the target's first mark of that moment
+     */
+    public boolean markMoment(Moment moment, String targetId, Instant at, String source) {
+        if (moment == Moment.START || moment == Moment.INTERRUPTION) {
+            throw new IllegalArgumentException(
+                    moment + " is the drill's own moment; sources mark REBALANCE and NOTICE");
+        }
+        MomentMark mark = new MomentMark(moment, targetId == null ? "" : targetId, at, source);
+        String key = moment + "|" + mark.targetId();
+        boolean first = marks.putIfAbsent(key, mark) == null;
+        if (!first) {
+            marks.merge(key, mark, (old, neu) -> neu.at().isBefore(old.at()) ? neu : old);
+        }
+        return first;
+    }
+
+    /** Records that a source watches for a moment, so that a moment never seen can name who looked for it. */
+    public void watching(Moment moment, String source) {
+        watchers.computeIfAbsent(moment, m -> new java.util.concurrent.CopyOnWriteArraySet<>())
+                .add(source);
+    }
+
+    /** The sources that watched for a moment, in the order they started. */
+    public List<String> watchers(Moment moment) {
+        java.util.Set<String> w = watchers.get(moment);
+        return w == null ? List.of() : List.copyOf(w);
+    }
+
+    /** The source that established a target's REBALANCE or NOTICE: the one that saw it first, by world time. */
+    public Optional<String> momentSource(Moment moment, String instanceId) {
+        return Optional.ofNullable(marks.get(moment + "|" + instanceId)).map(MomentMark::source);
+    }
+
+    /** A moment a source saw for a target. */
+    private record MomentMark(Moment moment, String targetId, Instant at, String source) {}
 
     /**
      * Records a probe's reading of something that is not (yet) an observation, for failure messages: for
@@ -95,9 +141,9 @@ public final class Timeline {
         return Optional.ofNullable(start);
     }
 
-    /** INTERRUPTION: START plus the lead time. */
+    /** INTERRUPTION: START plus the lead time; empty before START and for an observation-only drill. */
     public Optional<Instant> interruptionTime() {
-        return start == null ? Optional.empty() : Optional.of(start.plus(leadTime));
+        return start == null || leadTime == null ? Optional.empty() : Optional.of(start.plus(leadTime));
     }
 
     /** All observations so far, in the order they were made. */
@@ -128,12 +174,8 @@ public final class Timeline {
         return switch (moment) {
             case START -> startTime();
             case INTERRUPTION -> interruptionTime();
-            case REBALANCE ->
-                first(o -> o.isAbout(instanceId) && o.kind().equals(Observation.Kinds.REBALANCE))
-                        .map(Observation::at);
-            case NOTICE ->
-                first(o -> o.isAbout(instanceId) && o.kind().equals(Observation.Kinds.NOTICE))
-                        .map(Observation::at);
+            case REBALANCE, NOTICE ->
+                Optional.ofNullable(marks.get(moment + "|" + instanceId)).map(MomentMark::at);
         };
     }
 
@@ -146,27 +188,22 @@ public final class Timeline {
         return (s < 0 ? "" : "+") + String.format(java.util.Locale.ROOT, "%.1fs", s);
     }
 
-    /** The timeline as text, one observation a line, in world-time order, for failure messages. */
+    /**
+     * The timeline as text, one line per observation, moment and START/INTERRUPTION, all in world-time order (a
+     * state seen before START comes first, with a negative offset), for failure messages.
+     */
     public String render() {
-        List<Observation> sorted = new ArrayList<>(observations);
-        sorted.sort(Comparator.comparing(Observation::at));
-        StringBuilder sb = new StringBuilder();
+        record Line(Instant at, int order, String text) {}
+        List<Line> lines = new ArrayList<>();
         if (start != null) {
-            sb.append("    ")
-                    .append(offset(start))
-                    .append("  START  (")
-                    .append(start)
-                    .append(")\n");
+            lines.add(new Line(start, 0, "START  (" + start + ")"));
         }
-        Instant interruption = interruptionTime().orElse(null);
-        for (Observation o : sorted) {
-            if (interruption != null && o.at().isAfter(interruption)) {
-                appendInterruption(sb, interruption);
-                interruption = null;
-            }
-            sb.append("    ")
-                    .append(offset(o.at()))
-                    .append("  ")
+        interruptionTime().ifPresent(t -> lines.add(new Line(t, 2, "INTERRUPTION  (" + t + ")")));
+        marks.values()
+                .forEach(m -> lines.add(new Line(
+                        m.at(), 1, m.targetId() + "  " + m.moment() + "  (first seen by " + m.source() + ")")));
+        for (Observation o : observations) {
+            StringBuilder sb = new StringBuilder()
                     .append(o.targetId().isEmpty() ? "-" : o.targetId())
                     .append("  ")
                     .append(o.source())
@@ -175,19 +212,17 @@ public final class Timeline {
             if (!o.detail().isEmpty()) {
                 sb.append("  ").append(o.detail());
             }
-            sb.append('\n');
+            lines.add(new Line(o.at(), 3, sb.toString()));
         }
-        if (interruption != null) {
-            appendInterruption(sb, interruption);
+        lines.sort(Comparator.comparing(Line::at).thenComparing(Line::order));
+        StringBuilder sb = new StringBuilder();
+        for (Line l : lines) {
+            sb.append("    ")
+                    .append(offset(l.at()))
+                    .append("  ")
+                    .append(l.text())
+                    .append('\n');
         }
         return sb.toString();
-    }
-
-    private void appendInterruption(StringBuilder sb, Instant t) {
-        sb.append("    ")
-                .append(offset(t))
-                .append("  INTERRUPTION  (")
-                .append(t)
-                .append(")\n");
     }
 }

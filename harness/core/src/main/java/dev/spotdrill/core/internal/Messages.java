@@ -209,6 +209,44 @@ public final class Messages {
                 + " fis.amazonaws.com and allows ec2:SendSpotInstanceInterruptions, or set spotdrill.fis.roleArn";
     }
 
+    // ---- sources and moments
+
+    public static String noSource(String expectation, String kind, java.util.Set<String> known) {
+        return expectation + " needs the \"" + kind + "\" source, and no source of that kind is on the class path"
+                + " (found: " + (known.isEmpty() ? "none" : String.join(", ", known)) + "); add the module that"
+                + " provides it (META-INF/services/dev.spotdrill.core.drill.Source)";
+    }
+
+    public static String momentUnobservable(
+            dev.spotdrill.core.drill.Moment moment, List<String> expectations, String world, List<String> hints) {
+        return String.join(", ", expectations) + (expectations.size() == 1 ? " is" : " are") + " measured from "
+                + moment + ", but no source can see " + moment + " for these targets in the " + world + " world"
+                + (hints.isEmpty() ? "" : ": " + String.join("; ", hints))
+                + "; make " + moment + " observable as said, or measure from START (from = Moment.START)";
+    }
+
+    public static String momentNeverCame(dev.spotdrill.core.drill.Moment moment, List<String> watchers) {
+        return moment + " never came"
+                + (watchers.isEmpty() ? "" : ": no source saw it (watched by " + String.join(", ", watchers) + ")");
+    }
+
+    public static String observationOnlyTargets(String expectation) {
+        return expectation + " is about interrupted instances, and this test has no @SpotInterruption to interrupt"
+                + " any; add @SpotInterruption(...) to say which instances to interrupt";
+    }
+
+    public static String observationOnlyWithin(String expectation) {
+        return expectation + " has no within: a drill without @SpotInterruption is observation-only and has no"
+                + " INTERRUPTION to end the window; set within, for example within = \"PT2M\", or add"
+                + " @SpotInterruption(...) to interrupt instances";
+    }
+
+    public static String observationOnlyMoment(String expectation, dev.spotdrill.core.drill.Window window) {
+        return expectation + "(from=" + window.from() + "): a drill without @SpotInterruption is observation-only"
+                + " and has no " + window.from() + "; use from = START, or add @SpotInterruption(...) to interrupt"
+                + " instances";
+    }
+
     // ---- verdicts
 
     public static String missed(Verdict v, Timeline timeline) {
@@ -230,11 +268,13 @@ public final class Messages {
             sb.append(", which never opened: ").append(v.window().from()).append(" never came");
         }
         sb.append('\n');
-        sb.append("  last seen: ")
-                .append(v.lastSeen().isEmpty() ? "nothing" : v.lastSeen())
-                .append('\n');
-        sb.append("  timeline so far:\n").append(timeline.render());
+        sb.append("  last seen: ").append(v.lastSeen().isEmpty() ? "nothing" : v.lastSeen());
         return sb.toString();
+    }
+
+    /** The drill's timeline, once, to follow its misses. */
+    public static String timelineSection(Timeline timeline) {
+        return "timeline (world time from START):\n" + timeline.render();
     }
 
     public static String lateMet(Instant metAt, Timeline timeline) {

@@ -18,6 +18,20 @@ public final class SpecCheck {
     private SpecCheck() {}
 
     public static void check(DrillSpec spec, World world) {
+        if (spec.observationOnly()) {
+            for (Expectation e : spec.expectations()) {
+                if (e.perTarget()) {
+                    throw new SpotDrillConfigurationException(Messages.observationOnlyTargets(e.name()));
+                }
+                if (e.window().from() != Moment.START) {
+                    throw new SpotDrillConfigurationException(Messages.observationOnlyMoment(e.name(), e.window()));
+                }
+                if (e.window().within().isEmpty()) {
+                    throw new SpotDrillConfigurationException(Messages.observationOnlyWithin(e.name()));
+                }
+            }
+            return;
+        }
         checkLeadTime(spec.leadTimeText());
         if (spec.count() < 0) {
             throw new SpotDrillConfigurationException(Messages.countNegative(spec.count()));
@@ -52,6 +66,13 @@ public final class SpecCheck {
             }
         }
         for (Expectation e : spec.expectations()) {
+            if (!e.perTarget()
+                    && (e.window().from() == Moment.REBALANCE || e.window().from() == Moment.NOTICE)) {
+                throw new SpotDrillConfigurationException(e.name() + "(from="
+                        + e.window().from() + "): "
+                        + e.window().from() + " comes per target, and this expectation is judged once for the whole"
+                        + " drill; use from = START or from = INTERRUPTION");
+            }
             if (e.window().from() == Moment.INTERRUPTION && e.window().within().isEmpty()) {
                 throw new SpotDrillConfigurationException(e.name() + "(from=INTERRUPTION)"
                         + ": a window from INTERRUPTION needs a length; set within, for example within = \"PT3M\"");

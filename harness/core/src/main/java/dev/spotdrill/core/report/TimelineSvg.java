@@ -48,14 +48,9 @@ public final class TimelineSvg {
     private static final double LABEL_GAP = 8;
     private static final String MET = "#1a7f37";
     private static final String MISSED = "#cf222e";
-    private static final Map<String, String> SOURCE_COLORS = Map.of(
-            "fis", "#8250df",
-            "imds", "#0969da",
-            "ec2", "#bf8700",
-            "kube", "#1f883d",
-            "events", "#e16f24",
-            "castai", "#bc4c00",
-            "harness", "#57606a");
+    /** Sources get these colours in the order they first appear on the timeline. */
+    private static final List<String> PALETTE =
+            List.of("#8250df", "#0969da", "#1f883d", "#bf8700", "#e16f24", "#bc4c00", "#1b7c83", "#57606a");
 
     private TimelineSvg() {}
 
@@ -126,6 +121,13 @@ public final class TimelineSvg {
         final List<Lane> lanes = new ArrayList<>();
         final StringBuilder svg = new StringBuilder(64 * 1024);
         final Set<String> sources = new LinkedHashSet<>();
+
+        /** A source's colour: by the order sources first appear, so no source is named here. */
+        String color(String source) {
+            int i = new ArrayList<>(sources).indexOf(source);
+            return PALETTE.get(Math.floorMod(i < 0 ? source.hashCode() : i, PALETTE.size()));
+        }
+
         double t0;
         double t1;
         double plotLeft;
@@ -148,6 +150,10 @@ public final class TimelineSvg {
                 byId.putIfAbsent(t.instanceId(), new Lane(t.instanceId(), t.describe()));
             }
             for (Verdict v : verdicts) {
+                if (v.target().isDrill()) {
+                    drillLane.verdicts.add(v);
+                    continue;
+                }
                 byId.computeIfAbsent(
                                 v.target().instanceId(),
                                 id -> new Lane(id, v.target().describe()))
@@ -160,7 +166,7 @@ public final class TimelineSvg {
                 lane.observations.add(o);
                 sources.add(o.source());
             }
-            if (!drillLane.observations.isEmpty()) {
+            if (!drillLane.observations.isEmpty() || !drillLane.verdicts.isEmpty()) {
                 lanes.add(drillLane);
             }
             lanes.addAll(byId.values());
@@ -373,7 +379,7 @@ public final class TimelineSvg {
             double lastLabelX = Double.NEGATIVE_INFINITY;
             for (Observation o : lane.observations) {
                 double x = x(o.at());
-                String color = SOURCE_COLORS.getOrDefault(o.source(), "#57606a");
+                String color = color(o.source());
                 String label = markLabel(o);
                 double w = label.length() * SMALL_CHAR_WIDTH + 4;
                 int level = -1;
@@ -555,7 +561,7 @@ public final class TimelineSvg {
             text(x, y, "observations:", "start", "fill=\"#57606a\"", null);
             x += 90;
             for (String source : sources) {
-                String color = SOURCE_COLORS.getOrDefault(source, "#57606a");
+                String color = color(source);
                 svg.append("<circle cx=\"")
                         .append(n(x + 4))
                         .append("\" cy=\"")

@@ -205,8 +205,8 @@ class DrillTest {
             }
 
             @Override
-            public java.util.Set<ProbeKind> needs() {
-                return java.util.Set.of();
+            public List<SourceRequest> sources() {
+                return List.of();
             }
 
             @Override

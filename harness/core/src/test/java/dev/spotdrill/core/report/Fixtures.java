@@ -9,8 +9,8 @@ import dev.spotdrill.core.drill.Evaluation;
 import dev.spotdrill.core.drill.Expectation;
 import dev.spotdrill.core.drill.Moment;
 import dev.spotdrill.core.drill.Observation;
-import dev.spotdrill.core.drill.ProbeKind;
 import dev.spotdrill.core.drill.Selector;
+import dev.spotdrill.core.drill.SourceRequest;
 import dev.spotdrill.core.drill.Target;
 import dev.spotdrill.core.drill.Timeline;
 import dev.spotdrill.core.drill.Verdict;
@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /** Fabricated drill events for the report tests. */
 final class Fixtures {
@@ -55,8 +54,8 @@ final class Fixtures {
             }
 
             @Override
-            public Set<ProbeKind> needs() {
-                return Set.of(ProbeKind.IMDS);
+            public List<SourceRequest> sources() {
+                return List.of(SourceRequest.of("imds"));
             }
 
             @Override
@@ -121,6 +120,8 @@ final class Fixtures {
                     Observation.Kinds.NOTICE,
                     "instance-action terminate",
                     Map.of("body", "{\"action\":\"terminate\",\"time\":\"2025-06-01T10:02:00Z\"}")));
+            tl.markMoment(Moment.REBALANCE, t.instanceId(), at(0.2), "imds");
+            tl.markMoment(Moment.NOTICE, t.instanceId(), at(0.4), "imds");
             tl.add(new Observation(
                     at(2.1),
                     "kube",
