@@ -167,15 +167,22 @@ public final class Timeline {
     }
 
     /**
-     * When a moment came for a target: START and INTERRUPTION are the same for every target; REBALANCE and
-     * NOTICE are the target's first such observation.
+     * When a moment came for a target: START and INTERRUPTION are the same for every target; REBALANCE and NOTICE
+     * are the earliest time any source marked for the target. For the drill itself (an empty id, as drill-level
+     * expectations use), REBALANCE and NOTICE are the earliest of any target.
      */
     public Optional<Instant> moment(Moment moment, String instanceId) {
         return switch (moment) {
             case START -> startTime();
             case INTERRUPTION -> interruptionTime();
             case REBALANCE, NOTICE ->
-                Optional.ofNullable(marks.get(moment + "|" + instanceId)).map(MomentMark::at);
+                instanceId == null || instanceId.isEmpty()
+                        ? marks.values().stream()
+                                .filter(m -> m.moment() == moment)
+                                .map(MomentMark::at)
+                                .min(Comparator.naturalOrder())
+                        : Optional.ofNullable(marks.get(moment + "|" + instanceId))
+                                .map(MomentMark::at);
         };
     }
 

@@ -66,13 +66,6 @@ public final class SpecCheck {
             }
         }
         for (Expectation e : spec.expectations()) {
-            if (!e.perTarget()
-                    && (e.window().from() == Moment.REBALANCE || e.window().from() == Moment.NOTICE)) {
-                throw new SpotDrillConfigurationException(e.name() + "(from="
-                        + e.window().from() + "): "
-                        + e.window().from() + " comes per target, and this expectation is judged once for the whole"
-                        + " drill; use from = START or from = INTERRUPTION");
-            }
             if (e.window().from() == Moment.INTERRUPTION && e.window().within().isEmpty()) {
                 throw new SpotDrillConfigurationException(e.name() + "(from=INTERRUPTION)"
                         + ": a window from INTERRUPTION needs a length; set within, for example within = \"PT3M\"");
