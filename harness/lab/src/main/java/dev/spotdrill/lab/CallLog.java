@@ -11,13 +11,16 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The log of every request the lab served: FIS, EC2, STS, IAM and IMDS. Thread-safe.
+ * The log of every request the lab served: FIS, EC2, STS, IAM, IMDS, the Spot Advisor feed and CAST AI. Thread-safe.
  *
  * <p>Tests use it to prove, for example, that bad input created no template; {@link #leastPrivilegePolicy()}
  * turns it into the IAM policy a real run needs.
  */
 public final class CallLog {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Services whose calls need no IAM permission: IMDS, the public Spot Advisor feed and CAST AI (its own key). */
+    private static final Set<String> NOT_IAM = Set.of("imds", "spotadvisor", "castai");
+
     private final List<ApiCall> calls = new ArrayList<>();
 
     CallLog() {}
@@ -55,14 +58,14 @@ public final class CallLog {
 
     /**
      * An IAM policy document allowing exactly the actions that succeeded, such as
-     * {@code fis:CreateExperimentTemplate}. IMDS calls and {@code sts:GetCallerIdentity} need no permission and
-     * are left out; a successful {@code CreateExperimentTemplate} adds {@code iam:PassRole}, which FIS requires
+     * {@code fis:CreateExperimentTemplate}. IMDS, Spot Advisor feed and CAST AI calls and
+     * {@code sts:GetCallerIdentity} need no IAM permission and are left out; a successful {@code CreateExperimentTemplate} adds {@code iam:PassRole}, which FIS requires
      * for the template's role.
      */
     public String leastPrivilegePolicy() {
         Set<String> actions = new TreeSet<>();
         for (ApiCall c : calls()) {
-            if (!c.succeeded() || c.service().equals("imds")) {
+            if (!c.succeeded() || NOT_IAM.contains(c.service())) {
                 continue;
             }
             if (c.service().equals("sts") && c.operation().equals("GetCallerIdentity")) {
