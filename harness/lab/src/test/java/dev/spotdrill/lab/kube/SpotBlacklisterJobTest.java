@@ -236,7 +236,11 @@ class SpotBlacklisterJobTest {
                 .contains("us-east-1/Linux: 8 types rated, 5 above 10%: r5.large (>20%), c5.xlarge (15-20%), c5.large"
                         + " (10-15%), m5.xlarge (10-15%), m5a.large (5-10%)")
                 .contains("blacklisted m5a.large (spot) until ")
-                .contains("done: 5 types blacklisted until ");
+                .contains("done: 5 types blacklisted until ")
+                .doesNotContain(lab.world()
+                        .secret("SPOTDRILL_CASTAI_API_KEY")
+                        .orElseThrow()
+                        .reveal());
     }
 
     @Test
