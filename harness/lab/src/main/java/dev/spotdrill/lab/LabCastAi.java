@@ -81,6 +81,8 @@ public final class LabCastAi {
 
     /** Adds (or renews) an entry, as the add call does; for tests that need a blacklist to start from. */
     public synchronized void add(String instanceFamily, String lifecycle, Instant expiresAt) {
+        Objects.requireNonNull(instanceFamily, "instanceFamily");
+        Objects.requireNonNull(lifecycle, "lifecycle: spot, on-demand or all");
         String key = key(instanceFamily, lifecycle);
         Entry old = entries.get(key);
         entries.put(
