@@ -37,6 +37,14 @@ public final class SpotDrillConfig {
     public static final String IMDS_VIA = "spotdrill.imds.via";
     public static final String IMDS_PROBE_IMAGE = "spotdrill.imds.probeImage";
     public static final String SEED = "spotdrill.seed";
+    /** The Spot Advisor feed's URL; default the public feed, the lab world supplies its own. */
+    public static final String SPOT_ADVISOR_URL = "spotdrill.spotAdvisor.url";
+    /** The CAST AI API's base URL; default {@code https://api.cast.ai}. */
+    public static final String CASTAI_URL = "spotdrill.castai.url";
+    /** The CAST AI organization id whose blacklist is read. */
+    public static final String CASTAI_ORGANIZATION_ID = "spotdrill.castai.organizationId";
+    /** The CAST AI cluster id whose blacklist is read. */
+    public static final String CASTAI_CLUSTER_ID = "spotdrill.castai.clusterId";
 
     private final Function<String, Optional<String>> first;
     private final Function<String, String> env;

@@ -29,6 +29,8 @@ public final class World {
     private final KubeAccess kube;
     private final Map<String, String> facts;
     private final Map<String, java.util.function.Supplier<String>> attachments;
+    private final Map<String, String> settings;
+    private final Map<String, Secret> secrets;
 
     private World(Builder b) {
         this.name = requireText(b.name, "name");
@@ -40,6 +42,8 @@ public final class World {
         this.kube = b.kube;
         this.facts = Map.copyOf(b.facts);
         this.attachments = Map.copyOf(b.attachments);
+        this.settings = Map.copyOf(b.settings);
+        this.secrets = Map.copyOf(b.secrets);
     }
 
     /** A builder for a world with the given name, for example {@code "lab"} or {@code "aws"}. */
@@ -102,6 +106,22 @@ public final class World {
         return out;
     }
 
+    /**
+     * The world's default for a configuration key, such as {@code spotdrill.castai.url} in the lab; used only when
+     * the configuration has no value for the key.
+     */
+    public Optional<String> setting(String key) {
+        return Optional.ofNullable(settings.get(key));
+    }
+
+    /**
+     * A secret the world supplies, by name, such as the lab's CAST AI API key under
+     * {@code SPOTDRILL_CASTAI_API_KEY}; used only when the environment has no value. Never printed.
+     */
+    public Optional<Secret> secret(String name) {
+        return Optional.ofNullable(secrets.get(name));
+    }
+
     @Override
     public String toString() {
         return "World[" + name + ", region=" + region + ", pace=" + clock.pace() + "]";
@@ -125,6 +145,8 @@ public final class World {
         private KubeAccess kube;
         private final Map<String, String> facts = new LinkedHashMap<>();
         private final Map<String, java.util.function.Supplier<String>> attachments = new LinkedHashMap<>();
+        private final Map<String, String> settings = new LinkedHashMap<>();
+        private final Map<String, Secret> secrets = new LinkedHashMap<>();
 
         private Builder(String name) {
             this.name = name;
@@ -167,6 +189,18 @@ public final class World {
 
         public Builder attachment(String name, java.util.function.Supplier<String> content) {
             attachments.put(name, content);
+            return this;
+        }
+
+        /** A default for a configuration key, used when the configuration has no value for it. */
+        public Builder setting(String key, String value) {
+            settings.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+            return this;
+        }
+
+        /** A secret the world supplies under a name, used when the environment has none; never printed. */
+        public Builder secret(String name, Secret secret) {
+            secrets.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(secret, "secret"));
             return this;
         }
 

@@ -11,13 +11,16 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The log of every request the lab served: FIS, EC2, STS, IAM and IMDS. Thread-safe.
+ * The log of every request the lab served: FIS, EC2, STS, IAM, IMDS, the Spot Advisor feed and CAST AI. Thread-safe.
  *
  * <p>Tests use it to prove, for example, that bad input created no template; {@link #leastPrivilegePolicy()}
  * turns it into the IAM policy a real run needs.
  */
 public final class CallLog {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Services whose calls need no IAM permission: IMDS, the public Spot Advisor feed and CAST AI (its own key). */
+    private static final Set<String> NOT_IAM = Set.of("imds", "spotadvisor", "castai");
+
     private final List<ApiCall> calls = new ArrayList<>();
 
     CallLog() {}
@@ -43,9 +46,16 @@ public final class CallLog {
         return calls(service, operation).size();
     }
 
-    /** The calls that may change something: anything but Get*, List*, Describe* and IMDS. */
+    /**
+     * The AWS calls that may change something: anything but Get*, List*, Describe* and IMDS. CAST AI and Spot
+     * Advisor calls are left out: the lab's reference blacklister makes them on its own schedule, whatever a drill
+     * does (see {@link #calls(String, String)} for them).
+     */
     public synchronized List<ApiCall> mutatingCalls() {
-        return calls.stream().filter(ApiCall::mutating).toList();
+        return calls.stream()
+                .filter(c -> !NOT_IAM.contains(c.service()))
+                .filter(ApiCall::mutating)
+                .toList();
     }
 
     /** The calls served at or after a world instant. */
@@ -55,14 +65,14 @@ public final class CallLog {
 
     /**
      * An IAM policy document allowing exactly the actions that succeeded, such as
-     * {@code fis:CreateExperimentTemplate}. IMDS calls and {@code sts:GetCallerIdentity} need no permission and
-     * are left out; a successful {@code CreateExperimentTemplate} adds {@code iam:PassRole}, which FIS requires
+     * {@code fis:CreateExperimentTemplate}. IMDS, Spot Advisor feed and CAST AI calls and
+     * {@code sts:GetCallerIdentity} need no IAM permission and are left out; a successful {@code CreateExperimentTemplate} adds {@code iam:PassRole}, which FIS requires
      * for the template's role.
      */
     public String leastPrivilegePolicy() {
         Set<String> actions = new TreeSet<>();
         for (ApiCall c : calls()) {
-            if (!c.succeeded() || c.service().equals("imds")) {
+            if (!c.succeeded() || NOT_IAM.contains(c.service())) {
                 continue;
             }
             if (c.service().equals("sts") && c.operation().equals("GetCallerIdentity")) {

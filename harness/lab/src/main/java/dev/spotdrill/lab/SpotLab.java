@@ -4,13 +4,18 @@ import com.sun.net.httpserver.HttpServer;
 import dev.spotdrill.core.AwsCredentials;
 import dev.spotdrill.core.AwsService;
 import dev.spotdrill.core.KubeAccess;
+import dev.spotdrill.core.Secret;
+import dev.spotdrill.core.SpotDrillConfig;
 import dev.spotdrill.core.SpotDrillConfigurationException;
 import dev.spotdrill.core.World;
 import dev.spotdrill.core.WorldClock;
 import dev.spotdrill.lab.kube.CapacityType;
 import dev.spotdrill.lab.kube.ClusterSpec;
 import dev.spotdrill.lab.kube.LabCluster;
+import dev.spotdrill.lab.kube.LabJobs;
 import dev.spotdrill.lab.kube.NodeSpec;
+import dev.spotdrill.lab.kube.SpotBlacklisterFaults;
+import dev.spotdrill.lab.kube.SpotBlacklisterSpec;
 import dev.spotdrill.lab.kube.TerminationHandlerFaults;
 import java.net.URI;
 import java.security.SecureRandom;
@@ -68,6 +73,9 @@ public final class SpotLab implements AutoCloseable {
     private final World world;
     private final LabCluster cluster;
     private final ExecutorService kubeWiring;
+    private final LabSpotAdvisor spotAdvisor;
+    private final LabCastAi castAi;
+    private final LabJobs jobs;
     private final Set<String> nodeInstances = ConcurrentHashMap.newKeySet();
     private final Set<String> lostInstances = ConcurrentHashMap.newKeySet();
     private final long startupMillis;
@@ -81,6 +89,7 @@ public final class SpotLab implements AutoCloseable {
             if (name.startsWith(TerminationHandlerFaults.PREFIX)) {
                 TerminationHandlerFaults.validate(name, value);
             }
+            SpotBlacklisterFaults.validate(name, value);
         });
         double pace = options.pace().orElse(scenario.pace().orElse(DEFAULT_PACE));
         this.id = "lab-" + hex(8);
@@ -96,6 +105,7 @@ public final class SpotLab implements AutoCloseable {
         this.ctx = new LabContext(id, scenario, clock, faults, new CallLog(), accessKey, scheduler, httpPool);
         LabCluster startedCluster = null;
         ExecutorService wiring = null;
+        LabJobs startedJobs = null;
         try {
             this.fleet = new Ec2Fleet(ctx);
             this.iam = new IamApi(ctx);
@@ -105,6 +115,12 @@ public final class SpotLab implements AutoCloseable {
             HttpServer ec2Server = serve(new Ec2Api(ctx, fleet));
             HttpServer stsServer = serve(new StsApi(ctx));
             HttpServer iamServer = serve(iam);
+            this.spotAdvisor = LabSpotAdvisor.of(scenario);
+            spotAdvisor.url(
+                    Http.uri(serve(new SpotAdvisorApi(ctx, spotAdvisor))).resolve(LabSpotAdvisor.PATH));
+            this.castAi = new LabCastAi(clock, Secret.of("castai-lab-" + hex(40)));
+            castAi.url(Http.uri(serve(new CastAiApi(ctx, castAi))));
+            Optional<SpotBlacklisterSpec> blacklister = blacklister(scenario);
             List<NodeSpec> nodes = clusterNodes(scenario);
             if (!nodes.isEmpty()) {
                 ClusterSpec clusterSpec;
@@ -118,8 +134,22 @@ public final class SpotLab implements AutoCloseable {
                 startedCluster = LabCluster.start(clusterSpec, clock, this::imdsOrNull, faults::snapshot);
                 nodes.forEach(n -> nodeInstances.add(n.instanceId()));
                 awaitWorkloadsReady(startedCluster, clusterSpec);
+                if (blacklister.isPresent()) {
+                    startedJobs = LabJobs.start(
+                            startedCluster,
+                            clock,
+                            blacklister.get(),
+                            new LabJobs.Endpoints(
+                                    spotAdvisor.url(),
+                                    castAi.url(),
+                                    castAi.organizationId(),
+                                    castAi.clusterId(),
+                                    castAi.apiKey()),
+                            faults::snapshot);
+                }
             }
             this.cluster = startedCluster;
+            this.jobs = startedJobs;
             this.kubeWiring = wiring;
             World.Builder wb = World.builder(World.LAB)
                     .region(scenario.region())
@@ -135,7 +165,12 @@ public final class SpotLab implements AutoCloseable {
                     .fact("scenario", scenario.name())
                     .fact("account", scenario.account())
                     .fact("region", scenario.region())
-                    .attachment("lab-call-log", ctx.log::toJson);
+                    .attachment("lab-call-log", ctx.log::toJson)
+                    .setting(SpotDrillConfig.SPOT_ADVISOR_URL, spotAdvisor.url().toString())
+                    .setting(SpotDrillConfig.CASTAI_URL, castAi.url().toString())
+                    .setting(SpotDrillConfig.CASTAI_ORGANIZATION_ID, castAi.organizationId())
+                    .setting(SpotDrillConfig.CASTAI_CLUSTER_ID, castAi.clusterId())
+                    .secret(dev.spotdrill.core.castai.CastAiSettings.API_KEY_ENV, castAi.apiKey());
             if (startedCluster != null) {
                 wb.kube(KubeAccess.master(startedCluster.masterUrl()));
                 wb.fact("kube", startedCluster.masterUrl().toString());
@@ -143,6 +178,9 @@ public final class SpotLab implements AutoCloseable {
             }
             this.world = wb.build();
         } catch (RuntimeException e) {
+            if (startedJobs != null) {
+                startedJobs.close();
+            }
             if (startedCluster != null) {
                 startedCluster.close();
             }
@@ -261,6 +299,25 @@ public final class SpotLab implements AutoCloseable {
     /** Wall milliseconds that {@link #start} took. */
     public long startupMillis() {
         return startupMillis;
+    }
+
+    /** The lab's Spot Advisor data, served as {@code spot-advisor-data.json}; it may be changed while the lab runs. */
+    public LabSpotAdvisor spotAdvisor() {
+        return spotAdvisor;
+    }
+
+    /** The lab's CAST AI: its URL, organization and cluster ids, and the cluster's blacklist. */
+    public LabCastAi castAi() {
+        return castAi;
+    }
+
+    /** The scenario's reference Spot blacklister ({@code responders.spotBlacklister}), checked before anything starts. */
+    private static Optional<SpotBlacklisterSpec> blacklister(Scenario scenario) {
+        try {
+            return SpotBlacklisterSpec.fromYaml(scenario.raw(), scenario.region());
+        } catch (SpotDrillConfigurationException e) {
+            throw new SpotDrillConfigurationException("scenario " + scenario.name() + ": " + e.getMessage());
+        }
     }
 
     /** The lab's Kubernetes cluster, when the scenario has nodes. */
@@ -406,6 +463,9 @@ public final class SpotLab implements AutoCloseable {
     }
 
     private void shutdown() {
+        if (jobs != null) {
+            jobs.close();
+        }
         if (kubeWiring != null) {
             kubeWiring.shutdownNow();
             try {

@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
 
 /**
  * The mock server's CRUD dispatcher plus the pod eviction subresource, which the mock lacks: 201 and the pod
- * deleted, 429 when a policy/v1 PodDisruptionBudget would be violated, 404 when the pod is missing.
+ * deleted, 429 when a policy/v1 PodDisruptionBudget would be violated, 404 when the pod is missing. The logs of
+ * the pods the lab runs itself come from {@link PodLogs}.
  */
 final class EvictionDispatcher extends KubernetesCrudDispatcher {
     private static final Pattern EVICTION =
@@ -33,9 +34,18 @@ final class EvictionDispatcher extends KubernetesCrudDispatcher {
     private final Object evictionLock = new Object();
     private final AtomicLong evictions = new AtomicLong();
     private final AtomicLong refusals = new AtomicLong();
+    private final PodLogs podLogs;
+
+    EvictionDispatcher(PodLogs podLogs) {
+        this.podLogs = podLogs;
+    }
 
     @Override
     public MockResponse dispatch(RecordedRequest request) {
+        MockResponse log = podLogs.serve(request);
+        if (log != null) {
+            return log;
+        }
         if ("POST".equalsIgnoreCase(request.getMethod())) {
             Matcher m = EVICTION.matcher(request.getPath());
             if (m.matches()) {

@@ -72,6 +72,7 @@ public final class LabCluster implements AutoCloseable {
     private final Supplier<Map<String, String>> activeFaults;
     private final KubernetesMockServer server;
     private final EvictionDispatcher dispatcher;
+    private final PodLogs podLogs = new PodLogs();
     private final URI masterUrl;
     private final KubernetesClient client;
     private final KubernetesClient handlerClient;
@@ -91,7 +92,7 @@ public final class LabCluster implements AutoCloseable {
         this.clock = clock;
         this.imds = imds;
         this.activeFaults = activeFaults;
-        this.dispatcher = new EvictionDispatcher();
+        this.dispatcher = new EvictionDispatcher(podLogs);
         this.server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
         try {
             server.init(InetAddress.getByName("127.0.0.1"), 0);
@@ -176,6 +177,11 @@ public final class LabCluster implements AutoCloseable {
     /** The spec the cluster was started with. */
     public ClusterSpec spec() {
         return spec;
+    }
+
+    /** The logs of the pods the lab runs itself, served on pods/log. */
+    PodLogs podLogs() {
+        return podLogs;
     }
 
     /** The node backed by the instance, if any. */
