@@ -52,10 +52,31 @@ class SpotBlacklisterJobTest {
         lab = SpotLab.start();
         client = lab.cluster().orElseThrow().client();
         // the schedule may fire any time (every 6 h of world time is 6 wall minutes): keep it out of these tests
-        client.batch().v1().cronjobs().inNamespace(NS).withName(CRONJOB).edit(cj -> {
+        editCronJob(cj -> {
             cj.getSpec().setSuspend(true);
             return cj;
         });
+    }
+
+    /**
+     * Edits the shared CronJob; the lab's job controller writes it too (its status), so a stale version's 409 is
+     * retried with a fresh read, as a controller would.
+     */
+    static void editCronJob(java.util.function.UnaryOperator<CronJob> change) {
+        org.awaitility.Awaitility.await("the CronJob edited")
+                .atMost(Duration.ofSeconds(30))
+                .pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(50))
+                .ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class)
+                .until(() -> {
+                    client.batch()
+                            .v1()
+                            .cronjobs()
+                            .inNamespace(NS)
+                            .withName(CRONJOB)
+                            .edit(change);
+                    return true;
+                });
     }
 
     @AfterAll
@@ -337,7 +358,7 @@ class SpotBlacklisterJobTest {
         CronJob original =
                 client.batch().v1().cronjobs().inNamespace(NS).withName(CRONJOB).get();
         try {
-            client.batch().v1().cronjobs().inNamespace(NS).withName(CRONJOB).edit(cj -> {
+            editCronJob(cj -> {
                 cj.getSpec().getJobTemplate().getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
                         .filter(e -> e.getName().equals("BATCH_SIZE"))
                         .forEach(e -> e.setValue("2"));
@@ -357,7 +378,7 @@ class SpotBlacklisterJobTest {
                             "pausing 5s before the next batch",
                             "batch 3 of 3: m5a.large");
         } finally {
-            client.batch().v1().cronjobs().inNamespace(NS).withName(CRONJOB).edit(cj -> {
+            editCronJob(cj -> {
                 cj.getSpec().setJobTemplate(original.getSpec().getJobTemplate());
                 return cj;
             });
