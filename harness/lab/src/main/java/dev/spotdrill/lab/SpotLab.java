@@ -62,6 +62,11 @@ public final class SpotLab implements AutoCloseable {
     private final IamApi iam;
     private final FisApi fis;
     private final ImdsServers imds;
+    private final ExecutorService sqsPool;
+    private final SqsApi sqs;
+    private final EventsApi eventsApi;
+    private ElasticMq elasticMq;
+    private EventBus bus;
     private final List<HttpServer> servers = new ArrayList<>();
     private final ScheduledThreadPoolExecutor scheduler;
     private final ThreadPoolExecutor httpPool;
@@ -94,6 +99,10 @@ public final class SpotLab implements AutoCloseable {
         String accessKey = "AKIA" + alnum(16);
         AwsCredentials credentials = AwsCredentials.of(accessKey, secret());
         this.ctx = new LabContext(id, scenario, clock, faults, new CallLog(), accessKey, scheduler, httpPool);
+        // SQS has a pool of its own: a long poll holds a thread for up to 20 s and must not starve FIS or EC2.
+        this.sqsPool = Executors.newCachedThreadPool(threads("spotdrill-lab-sqs-" + id));
+        this.sqs = new SqsApi(ctx, sqsPool);
+        this.eventsApi = new EventsApi(ctx);
         LabCluster startedCluster = null;
         ExecutorService wiring = null;
         try {
@@ -105,6 +114,15 @@ public final class SpotLab implements AutoCloseable {
             HttpServer ec2Server = serve(new Ec2Api(ctx, fleet));
             HttpServer stsServer = serve(new StsApi(ctx));
             HttpServer iamServer = serve(iam);
+            HttpServer eventsServer = serve(eventsApi);
+            HttpServer sqsServer = Http.start(sqsPool, sqs);
+            servers.add(sqsServer);
+            // ElasticMQ starts in the background (about 2 s the first time in a JVM); the front waits for it.
+            this.elasticMq = new ElasticMq(id, Http.uri(sqsServer), scenario.region(), scenario.account());
+            sqs.attach(Http.uri(sqsServer), elasticMq);
+            this.bus = new EventBus(ctx, eventsApi, sqs);
+            fleet.events(bus);
+            fis.events(bus);
             List<NodeSpec> nodes = clusterNodes(scenario);
             if (!nodes.isEmpty()) {
                 ClusterSpec clusterSpec;
@@ -128,6 +146,8 @@ public final class SpotLab implements AutoCloseable {
                     .endpoint(AwsService.EC2, Http.uri(ec2Server))
                     .endpoint(AwsService.STS, Http.uri(stsServer))
                     .endpoint(AwsService.IAM, Http.uri(iamServer))
+                    .endpoint(AwsService.EVENTBRIDGE, Http.uri(eventsServer))
+                    .endpoint(AwsService.SQS, Http.uri(sqsServer))
                     .credentials(credentials)
                     .imdsEndpoints(imds::endpoint)
                     .fact("lab", id)
@@ -249,6 +269,32 @@ public final class SpotLab implements AutoCloseable {
      */
     public void addInstanceListener(Consumer<LabInstance> listener) {
         fleet.addListener(listener);
+    }
+
+    /**
+     * Every event the lab's EC2 and FIS put on the default event bus so far, oldest first, whether or not a rule
+     * matched it.
+     */
+    public List<EmittedEvent> emittedEvents() {
+        return bus.emitted();
+    }
+
+    /**
+     * Every delivery of an event to a rule's queue so far, and every delivery the lab dropped (for example because
+     * the queue's policy does not let the rule send), oldest first.
+     */
+    public List<EventDelivery> eventDeliveries() {
+        return bus.deliveries();
+    }
+
+    /** Wall milliseconds the lab's SQS (ElasticMQ, started in the background) took to start; -1 until it has. */
+    public long sqsStartupMillis() {
+        return elasticMq.startMillis();
+    }
+
+    /** How many ReceiveMessage calls (long polls) the lab's SQS is holding now. */
+    int sqsReceivesInFlight() {
+        return sqs.receivesInFlight();
     }
 
     /** How many FIS experiments are active (pending, initiating, running or stopping). */
@@ -406,6 +452,9 @@ public final class SpotLab implements AutoCloseable {
     }
 
     private void shutdown() {
+        if (bus != null) {
+            bus.close();
+        }
         if (kubeWiring != null) {
             kubeWiring.shutdownNow();
             try {
@@ -422,11 +471,16 @@ public final class SpotLab implements AutoCloseable {
         }
         servers.forEach(s -> s.stop(0));
         servers.clear();
+        if (elasticMq != null) {
+            elasticMq.close();
+        }
+        sqsPool.shutdownNow();
         scheduler.shutdownNow();
         httpPool.shutdownNow();
         try {
             scheduler.awaitTermination(5, TimeUnit.SECONDS);
             httpPool.awaitTermination(5, TimeUnit.SECONDS);
+            sqsPool.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -244,12 +244,18 @@ class SpotLabTest {
         long startup;
         long lifecycle;
         long first;
+        long firstSqs;
+        long nextSqs;
         try (SpotLab warm = SpotLab.start()) {
             first = warm.startupMillis();
+            await().atMost(WAIT).until(() -> warm.sqsStartupMillis() >= 0);
+            firstSqs = warm.sqsStartupMillis();
         }
         try (SpotLab lab = SpotLab.start();
                 LabClients c = new LabClients(lab.world())) {
             startup = lab.startupMillis();
+            await().atMost(WAIT).until(() -> lab.sqsStartupMillis() >= 0);
+            nextSqs = lab.sqsStartupMillis();
             long t0 = System.nanoTime();
             String t = c.fis.createExperimentTemplate(LabClients.spotTemplate("PT2M", "i-0c0ffee0000000a06")
                             .build())
@@ -272,7 +278,8 @@ class SpotLabTest {
             lifecycle = (System.nanoTime() - t0) / 1_000_000;
         }
         System.out.println("MEASURE lab startup (shop) first-in-test ms=" + first + ", next ms=" + startup
-                + "; PT2M experiment at pace 60, create..terminated ms=" + lifecycle);
+                + "; PT2M experiment at pace 60, create..terminated ms=" + lifecycle
+                + "; SQS (ElasticMQ, in the background) first ms=" + firstSqs + ", next ms=" + nextSqs);
         assertThat(lifecycle).isPositive();
     }
 }
