@@ -127,9 +127,12 @@ final class ElasticMq implements AutoCloseable {
         }
         SQSRestServer s = server;
         if (s != null) {
+            // Not stopAndWait(): a long poll on a queue deleted meanwhile never gets its answer inside ElasticMQ (its
+            // ask times out after 21 s), and the unbinding would wait for it. Terminating the actor system ends it.
             try {
-                s.stopAndWait();
-            } catch (RuntimeException e) {
+                scala.concurrent.Await.ready(
+                        s.stopAndGetFuture().apply(), scala.concurrent.duration.Duration.create(2, TimeUnit.SECONDS));
+            } catch (Exception e) {
                 LOG.debug("lab {}: ElasticMQ stop: {}", labId, e.toString());
             }
         }

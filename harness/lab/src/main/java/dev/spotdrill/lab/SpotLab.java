@@ -292,6 +292,11 @@ public final class SpotLab implements AutoCloseable {
         return elasticMq.startMillis();
     }
 
+    /** The lab's event bus, for tests that emit events of their own. */
+    EventBus eventBus() {
+        return bus;
+    }
+
     /** How many ReceiveMessage calls (long polls) the lab's SQS is holding now. */
     int sqsReceivesInFlight() {
         return sqs.receivesInFlight();
