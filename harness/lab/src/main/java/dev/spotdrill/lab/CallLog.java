@@ -11,12 +11,15 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The log of every request the lab served: FIS, EC2, STS, IAM and IMDS. Thread-safe.
+ * The log of every request the lab served: FIS, EC2, STS, IAM, EventBridge, SQS and IMDS. Thread-safe.
  *
  * <p>Tests use it to prove, for example, that bad input created no template; {@link #leastPrivilegePolicy()}
  * turns it into the IAM policy a real run needs.
  */
 public final class CallLog {
+    /** The role the lab's own responders (queue-mode termination handler, scenario event rules) call AWS as. */
+    public static final String RESPONDER_ROLE = "spotdrill-lab-responder";
+
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private final List<ApiCall> calls = new ArrayList<>();
 
@@ -56,13 +59,15 @@ public final class CallLog {
     /**
      * An IAM policy document allowing exactly the actions that succeeded, such as
      * {@code fis:CreateExperimentTemplate}. IMDS calls and {@code sts:GetCallerIdentity} need no permission and
-     * are left out; a successful {@code CreateExperimentTemplate} adds {@code iam:PassRole}, which FIS requires
+     * are left out, and so are the calls of the lab's own responders (role {@value #RESPONDER_ROLE}); a successful {@code CreateExperimentTemplate} adds {@code iam:PassRole}, which FIS requires
      * for the template's role.
      */
     public String leastPrivilegePolicy() {
         Set<String> actions = new TreeSet<>();
         for (ApiCall c : calls()) {
-            if (!c.succeeded() || c.service().equals("imds")) {
+            if (!c.succeeded()
+                    || c.service().equals("imds")
+                    || c.caller().contains(":assumed-role/" + RESPONDER_ROLE + "/")) {
                 continue;
             }
             if (c.service().equals("sts") && c.operation().equals("GetCallerIdentity")) {

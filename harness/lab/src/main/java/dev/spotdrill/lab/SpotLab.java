@@ -67,6 +67,9 @@ public final class SpotLab implements AutoCloseable {
     private final EventsApi eventsApi;
     private ElasticMq elasticMq;
     private EventBus bus;
+    private final AwsCredentials responderCredentials;
+    private final Map<String, String> responderQueues = new java.util.LinkedHashMap<>();
+    private final List<AutoCloseable> responderClients = new ArrayList<>();
     private final List<HttpServer> servers = new ArrayList<>();
     private final ScheduledThreadPoolExecutor scheduler;
     private final ThreadPoolExecutor httpPool;
@@ -87,6 +90,7 @@ public final class SpotLab implements AutoCloseable {
                 TerminationHandlerFaults.validate(name, value);
             }
         });
+        List<EventRuleSpec> eventRules = new ArrayList<>(EventRuleSpec.fromScenario(scenario));
         double pace = options.pace().orElse(scenario.pace().orElse(DEFAULT_PACE));
         this.id = "lab-" + hex(8);
         WorldClock clock = WorldClock.paced(Instant.now().truncatedTo(ChronoUnit.SECONDS), pace);
@@ -99,6 +103,7 @@ public final class SpotLab implements AutoCloseable {
         String accessKey = "AKIA" + alnum(16);
         AwsCredentials credentials = AwsCredentials.of(accessKey, secret());
         this.ctx = new LabContext(id, scenario, clock, faults, new CallLog(), accessKey, scheduler, httpPool);
+        this.responderCredentials = AwsCredentials.of(ctx.responderAccessKeyId, secret());
         // SQS has a pool of its own: a long poll holds a thread for up to 20 s and must not starve FIS or EC2.
         this.sqsPool = Executors.newCachedThreadPool(threads("spotdrill-lab-sqs-" + id));
         this.sqs = new SqsApi(ctx, sqsPool);
@@ -162,7 +167,21 @@ public final class SpotLab implements AutoCloseable {
                 fleet.addListener(this::onInstanceChange);
             }
             this.world = wb.build();
+            boolean queueMode = startedCluster != null
+                    && startedCluster.spec().terminationHandler().enabled()
+                    && startedCluster.spec().terminationHandler().mode()
+                            == dev.spotdrill.lab.kube.TerminationHandlerSpec.Mode.QUEUE;
+            if (queueMode) {
+                eventRules.addAll(EventRuleSpec.terminationHandler());
+            }
+            if (!eventRules.isEmpty()) {
+                setUpResponderQueues(eventRules);
+            }
+            if (queueMode) {
+                startedCluster.startQueueProcessor(responderSqs(), responderQueues.get(EventRuleSpec.HANDLER_QUEUE));
+            }
         } catch (RuntimeException e) {
+            closeResponderClients();
             if (startedCluster != null) {
                 startedCluster.close();
             }
@@ -469,8 +488,9 @@ public final class SpotLab implements AutoCloseable {
             }
         }
         if (cluster != null) {
-            cluster.close();
+            cluster.close(); // with its queue processor, before the SQS clients it polls with
         }
+        closeResponderClients();
         if (imds != null) {
             imds.close();
         }
@@ -529,6 +549,145 @@ public final class SpotLab implements AutoCloseable {
         byte[] b = new byte[30];
         RANDOM.nextBytes(b);
         return Base64.getEncoder().encodeToString(b);
+    }
+
+    // ------------------------------------------------------------------ the lab's own rules and queues
+
+    /**
+     * The queues the lab made for its responders (the queue-mode termination handler's, and the scenario's
+     * {@code eventRules}), name to URL.
+     */
+    public Map<String, String> responderQueues() {
+        return Map.copyOf(responderQueues);
+    }
+
+    /** The principal the lab's responders call AWS as; their calls are left out of the least-privilege policy. */
+    public String responderPrincipalArn() {
+        return ctx.responderPrincipalArn;
+    }
+
+    /** Creates each rule's queue (300 s, SSE, a policy for its senders) and the rule, targeting it. */
+    private void setUpResponderQueues(List<EventRuleSpec> rules) {
+        software.amazon.awssdk.services.eventbridge.EventBridgeClient events = responderEvents();
+        software.amazon.awssdk.services.sqs.SqsClient sqsClient = responderSqs();
+        Map<String, List<EventRuleSpec>> byQueue = new java.util.LinkedHashMap<>();
+        rules.forEach(
+                r -> byQueue.computeIfAbsent(r.queue(), q -> new ArrayList<>()).add(r));
+        for (Map.Entry<String, List<EventRuleSpec>> q : byQueue.entrySet()) {
+            String queueArn = sqs.queueArn(q.getKey());
+            List<String> ruleArns = q.getValue().stream()
+                    .map(r -> "arn:aws:events:" + ctx.region() + ":" + ctx.account() + ":rule/" + r.name())
+                    .toList();
+            String url = sqsClient
+                    .createQueue(r -> r.queueName(q.getKey())
+                            .attributesWithStrings(Map.of(
+                                    "MessageRetentionPeriod", "300",
+                                    "SqsManagedSseEnabled", "true",
+                                    "Policy",
+                                            responderPolicy(
+                                                    queueArn,
+                                                    q.getValue().get(0).serviceSenders(),
+                                                    ruleArns))))
+                    .queueUrl();
+            responderQueues.put(q.getKey(), url);
+            for (EventRuleSpec rule : q.getValue()) {
+                events.putRule(r -> r.name(rule.name())
+                        .eventPattern(rule.pattern())
+                        .description("spotdrill lab: into queue " + rule.queue()));
+                var put = events.putTargets(
+                        r -> r.rule(rule.name()).targets(t -> t.id("queue").arn(queueArn)));
+                if (put.failedEntryCount() != null && put.failedEntryCount() > 0) {
+                    throw new IllegalStateException("lab rule " + rule.name() + ": target refused: "
+                            + put.failedEntries().get(0).errorMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * The handler's queue lets both services send, as NTH's and Karpenter's setups do; a scenario rule's queue lets
+     * EventBridge send only from its rules.
+     */
+    private static String responderPolicy(String queueArn, List<String> senders, List<String> ruleArns) {
+        com.fasterxml.jackson.databind.node.ObjectNode doc =
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        doc.put("Version", "2012-10-17");
+        com.fasterxml.jackson.databind.node.ObjectNode st =
+                doc.putArray("Statement").addObject();
+        st.put("Effect", "Allow");
+        com.fasterxml.jackson.databind.node.ArrayNode services =
+                st.putObject("Principal").putArray("Service");
+        senders.forEach(services::add);
+        st.put("Action", "sqs:SendMessage");
+        st.put("Resource", queueArn);
+        if (senders.size() == 1) {
+            com.fasterxml.jackson.databind.node.ArrayNode arns =
+                    st.putObject("Condition").putObject("ArnEquals").putArray("aws:SourceArn");
+            ruleArns.forEach(arns::add);
+        }
+        return doc.toString();
+    }
+
+    private software.amazon.awssdk.services.eventbridge.EventBridgeClient responderEvents() {
+        software.amazon.awssdk.http.SdkHttpClient http =
+                software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.builder()
+                        .connectionTimeout(java.time.Duration.ofSeconds(5))
+                        .socketTimeout(java.time.Duration.ofSeconds(10))
+                        .build();
+        var c = software.amazon.awssdk.services.eventbridge.EventBridgeClient.builder()
+                .httpClient(http)
+                .region(software.amazon.awssdk.regions.Region.of(ctx.region()))
+                .credentialsProvider(responderCredentialsProvider())
+                .endpointOverride(world.endpoint(AwsService.EVENTBRIDGE).orElseThrow())
+                .build();
+        responderClients.add(c);
+        responderClients.add(http);
+        return c;
+    }
+
+    private software.amazon.awssdk.services.sqs.SqsClient responderSqs() {
+        synchronized (responderClients) {
+            for (AutoCloseable c : responderClients) {
+                if (c instanceof software.amazon.awssdk.services.sqs.SqsClient s) {
+                    return s;
+                }
+            }
+            // the queue processor long-polls 20 s: its reads may be silent that long
+            software.amazon.awssdk.http.SdkHttpClient http =
+                    software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.builder()
+                            .connectionTimeout(java.time.Duration.ofSeconds(5))
+                            .socketTimeout(java.time.Duration.ofSeconds(40))
+                            .build();
+            var c = software.amazon.awssdk.services.sqs.SqsClient.builder()
+                    .httpClient(http)
+                    .region(software.amazon.awssdk.regions.Region.of(ctx.region()))
+                    .credentialsProvider(responderCredentialsProvider())
+                    .endpointOverride(world.endpoint(AwsService.SQS).orElseThrow())
+                    .build();
+            responderClients.add(c);
+            responderClients.add(http);
+            return c;
+        }
+    }
+
+    private software.amazon.awssdk.auth.credentials.AwsCredentialsProvider responderCredentialsProvider() {
+        return software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(
+                        responderCredentials.accessKeyId(),
+                        responderCredentials.secretAccessKey().reveal()));
+    }
+
+    private void closeResponderClients() {
+        synchronized (responderClients) {
+            for (AutoCloseable c : responderClients) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    LOG.debug("lab {}: responder client close: {}", id, e.toString());
+                }
+            }
+            responderClients.clear();
+        }
     }
 
     /** For tests: the IMDS endpoint of an instance (also available through {@code world().imdsEndpoint}). */
