@@ -38,7 +38,13 @@ class SpotLabTest {
             assertThat(w.name()).isEqualTo("lab");
             assertThat(w.region()).isEqualTo("us-east-1");
             assertThat(w.clock().pace()).isEqualTo(60);
-            for (AwsService s : List.of(AwsService.FIS, AwsService.EC2, AwsService.STS, AwsService.IAM)) {
+            for (AwsService s : List.of(
+                    AwsService.FIS,
+                    AwsService.EC2,
+                    AwsService.STS,
+                    AwsService.IAM,
+                    AwsService.EVENTBRIDGE,
+                    AwsService.SQS)) {
                 assertThat(w.endpoint(s))
                         .hasValueSatisfying(u -> assertThat(u.getHost()).isEqualTo("127.0.0.1"));
             }
