@@ -7,7 +7,8 @@ import java.util.Objects;
  * One request the lab served.
  *
  * @param worldTime when it was served, in world time
- * @param service {@code fis}, {@code ec2}, {@code sts}, {@code iam}, {@code imds}, {@code spotadvisor} or {@code castai}
+ * @param service {@code fis}, {@code ec2}, {@code sts}, {@code iam}, {@code events}, {@code sqs}, {@code imds},
+ *     {@code spotadvisor} or {@code castai}
  * @param operation the AWS operation name, such as {@code CreateExperimentTemplate}; for IMDS
  *     {@code GET <path>} or {@code PUT token}
  * @param caller the principal ARN of the signing credentials, empty when unsigned or unknown (never a key)

@@ -11,12 +11,16 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The log of every request the lab served: FIS, EC2, STS, IAM, IMDS, the Spot Advisor feed and CAST AI. Thread-safe.
+ * The log of every request the lab served: FIS, EC2, STS, IAM, EventBridge, SQS, IMDS, the Spot Advisor feed
+ * and CAST AI. Thread-safe.
  *
  * <p>Tests use it to prove, for example, that bad input created no template; {@link #leastPrivilegePolicy()}
  * turns it into the IAM policy a real run needs.
  */
 public final class CallLog {
+    /** The role the lab's own responders (queue-mode termination handler, scenario event rules) call AWS as. */
+    public static final String RESPONDER_ROLE = "spotdrill-lab-responder";
+
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     /** Services whose calls need no IAM permission: IMDS, the public Spot Advisor feed and CAST AI (its own key). */
     private static final Set<String> NOT_IAM = Set.of("imds", "spotadvisor", "castai");
@@ -54,6 +58,7 @@ public final class CallLog {
     public synchronized List<ApiCall> mutatingCalls() {
         return calls.stream()
                 .filter(c -> !NOT_IAM.contains(c.service()))
+                .filter(c -> !c.caller().contains(":assumed-role/" + RESPONDER_ROLE + "/"))
                 .filter(ApiCall::mutating)
                 .toList();
     }
@@ -65,14 +70,17 @@ public final class CallLog {
 
     /**
      * An IAM policy document allowing exactly the actions that succeeded, such as
-     * {@code fis:CreateExperimentTemplate}. IMDS, Spot Advisor feed and CAST AI calls and
-     * {@code sts:GetCallerIdentity} need no IAM permission and are left out; a successful {@code CreateExperimentTemplate} adds {@code iam:PassRole}, which FIS requires
+     * {@code fis:CreateExperimentTemplate}. IMDS, Spot Advisor feed and CAST AI calls and {@code sts:GetCallerIdentity}
+     * need no IAM permission and are left out, and so are the calls of the lab's own responders (role
+     * {@value #RESPONDER_ROLE}); a successful {@code CreateExperimentTemplate} adds {@code iam:PassRole}, which FIS requires
      * for the template's role.
      */
     public String leastPrivilegePolicy() {
         Set<String> actions = new TreeSet<>();
         for (ApiCall c : calls()) {
-            if (!c.succeeded() || NOT_IAM.contains(c.service())) {
+            if (!c.succeeded()
+                    || NOT_IAM.contains(c.service())
+                    || c.caller().contains(":assumed-role/" + RESPONDER_ROLE + "/")) {
                 continue;
             }
             if (c.service().equals("sts") && c.operation().equals("GetCallerIdentity")) {

@@ -26,6 +26,24 @@ final class Ec2Fleet {
     private final LabContext ctx;
     private final Map<String, Instance> instances = new LinkedHashMap<>();
     private final List<Consumer<LabInstance>> listeners = new CopyOnWriteArrayList<>();
+    private volatile Events events = Events.NONE;
+
+    /**
+     * What the fleet tells EventBridge: called holding {@code ctx.lock}, so implementations only take note and
+     * return (no I/O, no waiting on other threads).
+     */
+    interface Events {
+        Events NONE = new Events() {};
+
+        /** FIS sent the instance a rebalance recommendation. */
+        default void rebalance(Instance i, Instant at) {}
+
+        /** FIS sent the instance its interruption notice (the Spot Instance Interruption Warning). */
+        default void notice(Instance i, Instant at) {}
+
+        /** The instance changed state (or a replacement appeared, running). */
+        default void stateChanged(Instance i, Instant at) {}
+    }
 
     Ec2Fleet(LabContext ctx) {
         this.ctx = ctx;
@@ -34,6 +52,10 @@ final class Ec2Fleet {
         for (Scenario.InstanceSpec s : ctx.scenario.instances()) {
             instances.put(s.id(), new Instance(s, launched, n++));
         }
+    }
+
+    void events(Events events) {
+        this.events = events;
     }
 
     /** Listeners are told of every state change, outside the lock's guarantees: keep them quick. */
@@ -56,9 +78,25 @@ final class Ec2Fleet {
     void scheduleInterruption(Instance i, Instant start, Duration lead, Runnable afterInterruption) {
         Instant interruptAt = start.plus(lead);
         Instant noticeAt = interruptAt.minus(NOTICE_LEAD);
-        i.rebalanceAt = i.rebalanceAt == null ? start : i.rebalanceAt;
-        i.noticeAt = noticeAt.isBefore(start) ? start : noticeAt;
+        if (i.rebalanceAt == null) {
+            i.rebalanceAt = start;
+            ctx.at(start, () -> {
+                synchronized (ctx.lock) {
+                    events.rebalance(i, start);
+                }
+            });
+        }
+        Instant shownAt = noticeAt.isBefore(start) ? start : noticeAt;
+        i.noticeAt = shownAt;
         i.interruptAt = interruptAt;
+        i.noticeEvent = ctx.at(shownAt, () -> {
+            synchronized (ctx.lock) {
+                if (i.noticeEvent != null && shownAt.equals(i.noticeAt)) {
+                    i.noticeEvent = null;
+                    events.notice(i, shownAt);
+                }
+            }
+        });
         i.interruption = ctx.at(interruptAt, () -> {
             synchronized (ctx.lock) {
                 i.interruption = null;
@@ -76,6 +114,10 @@ final class Ec2Fleet {
             if (i.noticeAt != null && ctx.now().isBefore(i.noticeAt)) {
                 i.noticeAt = null;
                 i.interruptAt = null;
+                if (i.noticeEvent != null) {
+                    i.noticeEvent.cancel(false);
+                    i.noticeEvent = null;
+                }
             }
         }
     }
@@ -116,6 +158,7 @@ final class Ec2Fleet {
         instances.put(id, fresh);
         old.replacedBy = id;
         LOG.info("lab {}: {} replaced by {}", ctx.labId, old.id, id);
+        events.stateChanged(fresh, ctx.now());
         notifyListeners(fresh);
     }
 
@@ -123,6 +166,7 @@ final class Ec2Fleet {
         i.state = state;
         i.stateChangedAt = ctx.now();
         LOG.debug("lab {}: {} is {}", ctx.labId, i.id, state);
+        events.stateChanged(i, i.stateChangedAt);
         notifyListeners(i);
     }
 
@@ -169,6 +213,7 @@ final class Ec2Fleet {
         Instant interruptAt;
         String replacedBy;
         ScheduledFuture<?> interruption;
+        ScheduledFuture<?> noticeEvent;
 
         Instance(Scenario.InstanceSpec s, Instant launchTime, int index) {
             this.id = s.id();

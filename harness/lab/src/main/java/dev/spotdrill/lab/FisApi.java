@@ -73,11 +73,17 @@ final class FisApi implements HttpHandler {
     private final Map<String, Experiment> experiments = new LinkedHashMap<>();
     private final Map<String, Idempotent> templateTokens = new LinkedHashMap<>();
     private final Map<String, Idempotent> experimentTokens = new LinkedHashMap<>();
+    private volatile EventBus events;
 
     FisApi(LabContext ctx, Ec2Fleet fleet, IamApi iam) {
         this.ctx = ctx;
         this.fleet = fleet;
         this.iam = iam;
+    }
+
+    /** Where experiment state changes go ("FIS Experiment State Change"); none until the lab wires it. */
+    void events(EventBus events) {
+        this.events = events;
     }
 
     private record Idempotent(JsonNode request, String id) {}
@@ -1156,8 +1162,14 @@ final class FisApi implements HttpHandler {
 
         void setState(String status, String reason) {
             LOG.debug("lab {}: experiment {} {}", ctx.labId, id, status);
+            String oldStatus = this.status;
+            String oldReason = this.reason;
             this.status = status;
             this.reason = reason;
+            EventBus bus = events;
+            if (bus != null && !oldStatus.equals(status)) {
+                bus.experimentStateChanged(id, arn, template.id, status, reason, oldStatus, oldReason);
+            }
         }
 
         void finish(String status, String reason, Instant at) {

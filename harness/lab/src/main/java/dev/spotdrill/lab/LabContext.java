@@ -24,6 +24,13 @@ final class LabContext {
     final CallLog log;
     final String accessKeyId;
     final String principalArn;
+    /**
+     * The access key of the lab's own responders (the queue-mode termination handler and the scenario's event
+     * rules), so that their calls are told apart from the harness's in the call log.
+     */
+    final String responderAccessKeyId;
+
+    final String responderPrincipalArn;
     /** The unique id of the lab user, as STS shows it; unrelated to the access key. */
     final String userId;
 
@@ -50,6 +57,9 @@ final class LabContext {
         this.log = log;
         this.accessKeyId = accessKeyId;
         this.principalArn = "arn:aws:iam::" + scenario.account() + ":user/spotdrill-lab";
+        this.responderAccessKeyId = "AKIA" + alnum(16);
+        this.responderPrincipalArn =
+                "arn:aws:sts::" + scenario.account() + ":assumed-role/" + CallLog.RESPONDER_ROLE + "/responders";
         this.scheduler = scheduler;
         this.httpPool = httpPool;
         this.userId = "AIDA" + alnum(17);
@@ -86,9 +96,12 @@ final class LabContext {
         log.add(new ApiCall(now(), service, operation, caller, status, errorCode, resource));
     }
 
-    /** The principal for an access key id, empty when the key is not the lab's. */
+    /** The principal for an access key id, empty when the key is not the lab's (nor its responders'). */
     String principalFor(String accessKey) {
-        return accessKeyId.equals(accessKey) ? principalArn : "";
+        if (accessKeyId.equals(accessKey)) {
+            return principalArn;
+        }
+        return responderAccessKeyId.equals(accessKey) ? responderPrincipalArn : "";
     }
 
     String hex(int n) {

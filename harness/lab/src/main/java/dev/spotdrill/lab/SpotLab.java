@@ -67,6 +67,14 @@ public final class SpotLab implements AutoCloseable {
     private final IamApi iam;
     private final FisApi fis;
     private final ImdsServers imds;
+    private final ExecutorService sqsPool;
+    private final SqsApi sqs;
+    private final EventsApi eventsApi;
+    private ElasticMq elasticMq;
+    private EventBus bus;
+    private final AwsCredentials responderCredentials;
+    private final Map<String, String> responderQueues = new java.util.LinkedHashMap<>();
+    private final List<AutoCloseable> responderClients = new ArrayList<>();
     private final List<HttpServer> servers = new ArrayList<>();
     private final ScheduledThreadPoolExecutor scheduler;
     private final ThreadPoolExecutor httpPool;
@@ -91,6 +99,7 @@ public final class SpotLab implements AutoCloseable {
             }
             SpotBlacklisterFaults.validate(name, value);
         });
+        List<EventRuleSpec> eventRules = new ArrayList<>(EventRuleSpec.fromScenario(scenario));
         double pace = options.pace().orElse(scenario.pace().orElse(DEFAULT_PACE));
         this.id = "lab-" + hex(8);
         WorldClock clock = WorldClock.paced(Instant.now().truncatedTo(ChronoUnit.SECONDS), pace);
@@ -103,6 +112,11 @@ public final class SpotLab implements AutoCloseable {
         String accessKey = "AKIA" + alnum(16);
         AwsCredentials credentials = AwsCredentials.of(accessKey, secret());
         this.ctx = new LabContext(id, scenario, clock, faults, new CallLog(), accessKey, scheduler, httpPool);
+        this.responderCredentials = AwsCredentials.of(ctx.responderAccessKeyId, secret());
+        // SQS has a pool of its own: a long poll holds a thread for up to 20 s and must not starve FIS or EC2.
+        this.sqsPool = Executors.newCachedThreadPool(threads("spotdrill-lab-sqs-" + id));
+        this.sqs = new SqsApi(ctx, sqsPool);
+        this.eventsApi = new EventsApi(ctx);
         LabCluster startedCluster = null;
         ExecutorService wiring = null;
         LabJobs startedJobs = null;
@@ -115,6 +129,15 @@ public final class SpotLab implements AutoCloseable {
             HttpServer ec2Server = serve(new Ec2Api(ctx, fleet));
             HttpServer stsServer = serve(new StsApi(ctx));
             HttpServer iamServer = serve(iam);
+            HttpServer eventsServer = serve(eventsApi);
+            HttpServer sqsServer = Http.start(sqsPool, sqs);
+            servers.add(sqsServer);
+            // ElasticMQ starts in the background (about 2 s the first time in a JVM); the front waits for it.
+            this.elasticMq = new ElasticMq(id, Http.uri(sqsServer), scenario.region(), scenario.account());
+            sqs.attach(Http.uri(sqsServer), elasticMq);
+            this.bus = new EventBus(ctx, eventsApi, sqs);
+            fleet.events(bus);
+            fis.events(bus);
             this.spotAdvisor = LabSpotAdvisor.of(scenario);
             spotAdvisor.url(
                     Http.uri(serve(new SpotAdvisorApi(ctx, spotAdvisor))).resolve(LabSpotAdvisor.PATH));
@@ -158,6 +181,8 @@ public final class SpotLab implements AutoCloseable {
                     .endpoint(AwsService.EC2, Http.uri(ec2Server))
                     .endpoint(AwsService.STS, Http.uri(stsServer))
                     .endpoint(AwsService.IAM, Http.uri(iamServer))
+                    .endpoint(AwsService.EVENTBRIDGE, Http.uri(eventsServer))
+                    .endpoint(AwsService.SQS, Http.uri(sqsServer))
                     .credentials(credentials)
                     .imdsEndpoints(imds::endpoint)
                     .fact("lab", id)
@@ -177,10 +202,24 @@ public final class SpotLab implements AutoCloseable {
                 fleet.addListener(this::onInstanceChange);
             }
             this.world = wb.build();
+            boolean queueMode = startedCluster != null
+                    && startedCluster.spec().terminationHandler().enabled()
+                    && startedCluster.spec().terminationHandler().mode()
+                            == dev.spotdrill.lab.kube.TerminationHandlerSpec.Mode.QUEUE;
+            if (queueMode) {
+                eventRules.addAll(EventRuleSpec.terminationHandler());
+            }
+            if (!eventRules.isEmpty()) {
+                setUpResponderQueues(eventRules);
+            }
+            if (queueMode) {
+                startedCluster.startQueueProcessor(responderSqs(), responderQueues.get(EventRuleSpec.HANDLER_QUEUE));
+            }
         } catch (RuntimeException e) {
             if (startedJobs != null) {
                 startedJobs.close();
             }
+            closeResponderClients();
             if (startedCluster != null) {
                 startedCluster.close();
             }
@@ -287,6 +326,37 @@ public final class SpotLab implements AutoCloseable {
      */
     public void addInstanceListener(Consumer<LabInstance> listener) {
         fleet.addListener(listener);
+    }
+
+    /**
+     * Every event the lab's EC2 and FIS put on the default event bus so far, oldest first, whether or not a rule
+     * matched it.
+     */
+    public List<EmittedEvent> emittedEvents() {
+        return bus.emitted();
+    }
+
+    /**
+     * Every delivery of an event to a rule's queue so far, and every delivery the lab dropped (for example because
+     * the queue's policy does not let the rule send), oldest first.
+     */
+    public List<EventDelivery> eventDeliveries() {
+        return bus.deliveries();
+    }
+
+    /** Wall milliseconds the lab's SQS (ElasticMQ, started in the background) took to start; -1 until it has. */
+    public long sqsStartupMillis() {
+        return elasticMq.startMillis();
+    }
+
+    /** The lab's event bus, for tests that emit events of their own. */
+    EventBus eventBus() {
+        return bus;
+    }
+
+    /** How many ReceiveMessage calls (long polls) the lab's SQS is holding now. */
+    int sqsReceivesInFlight() {
+        return sqs.receivesInFlight();
     }
 
     /** How many FIS experiments are active (pending, initiating, running or stopping). */
@@ -466,6 +536,9 @@ public final class SpotLab implements AutoCloseable {
         if (jobs != null) {
             jobs.close();
         }
+        if (bus != null) {
+            bus.close();
+        }
         if (kubeWiring != null) {
             kubeWiring.shutdownNow();
             try {
@@ -475,18 +548,24 @@ public final class SpotLab implements AutoCloseable {
             }
         }
         if (cluster != null) {
-            cluster.close();
+            cluster.close(); // with its queue processor, before the SQS clients it polls with
         }
+        closeResponderClients();
         if (imds != null) {
             imds.close();
         }
         servers.forEach(s -> s.stop(0));
         servers.clear();
+        if (elasticMq != null) {
+            elasticMq.close();
+        }
+        sqsPool.shutdownNow();
         scheduler.shutdownNow();
         httpPool.shutdownNow();
         try {
             scheduler.awaitTermination(5, TimeUnit.SECONDS);
             httpPool.awaitTermination(5, TimeUnit.SECONDS);
+            sqsPool.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -530,6 +609,145 @@ public final class SpotLab implements AutoCloseable {
         byte[] b = new byte[30];
         RANDOM.nextBytes(b);
         return Base64.getEncoder().encodeToString(b);
+    }
+
+    // ------------------------------------------------------------------ the lab's own rules and queues
+
+    /**
+     * The queues the lab made for its responders (the queue-mode termination handler's, and the scenario's
+     * {@code eventRules}), name to URL.
+     */
+    public Map<String, String> responderQueues() {
+        return Map.copyOf(responderQueues);
+    }
+
+    /** The principal the lab's responders call AWS as; their calls are left out of the least-privilege policy. */
+    public String responderPrincipalArn() {
+        return ctx.responderPrincipalArn;
+    }
+
+    /** Creates each rule's queue (300 s, SSE, a policy for its senders) and the rule, targeting it. */
+    private void setUpResponderQueues(List<EventRuleSpec> rules) {
+        software.amazon.awssdk.services.eventbridge.EventBridgeClient events = responderEvents();
+        software.amazon.awssdk.services.sqs.SqsClient sqsClient = responderSqs();
+        Map<String, List<EventRuleSpec>> byQueue = new java.util.LinkedHashMap<>();
+        rules.forEach(
+                r -> byQueue.computeIfAbsent(r.queue(), q -> new ArrayList<>()).add(r));
+        for (Map.Entry<String, List<EventRuleSpec>> q : byQueue.entrySet()) {
+            String queueArn = sqs.queueArn(q.getKey());
+            List<String> ruleArns = q.getValue().stream()
+                    .map(r -> "arn:aws:events:" + ctx.region() + ":" + ctx.account() + ":rule/" + r.name())
+                    .toList();
+            String url = sqsClient
+                    .createQueue(r -> r.queueName(q.getKey())
+                            .attributesWithStrings(Map.of(
+                                    "MessageRetentionPeriod", "300",
+                                    "SqsManagedSseEnabled", "true",
+                                    "Policy",
+                                            responderPolicy(
+                                                    queueArn,
+                                                    q.getValue().get(0).serviceSenders(),
+                                                    ruleArns))))
+                    .queueUrl();
+            responderQueues.put(q.getKey(), url);
+            for (EventRuleSpec rule : q.getValue()) {
+                events.putRule(r -> r.name(rule.name())
+                        .eventPattern(rule.pattern())
+                        .description("spotdrill lab: into queue " + rule.queue()));
+                var put = events.putTargets(
+                        r -> r.rule(rule.name()).targets(t -> t.id("queue").arn(queueArn)));
+                if (put.failedEntryCount() != null && put.failedEntryCount() > 0) {
+                    throw new IllegalStateException("lab rule " + rule.name() + ": target refused: "
+                            + put.failedEntries().get(0).errorMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * The handler's queue lets both services send, as NTH's and Karpenter's setups do; a scenario rule's queue lets
+     * EventBridge send only from its rules.
+     */
+    private static String responderPolicy(String queueArn, List<String> senders, List<String> ruleArns) {
+        com.fasterxml.jackson.databind.node.ObjectNode doc =
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        doc.put("Version", "2012-10-17");
+        com.fasterxml.jackson.databind.node.ObjectNode st =
+                doc.putArray("Statement").addObject();
+        st.put("Effect", "Allow");
+        com.fasterxml.jackson.databind.node.ArrayNode services =
+                st.putObject("Principal").putArray("Service");
+        senders.forEach(services::add);
+        st.put("Action", "sqs:SendMessage");
+        st.put("Resource", queueArn);
+        if (senders.size() == 1) {
+            com.fasterxml.jackson.databind.node.ArrayNode arns =
+                    st.putObject("Condition").putObject("ArnEquals").putArray("aws:SourceArn");
+            ruleArns.forEach(arns::add);
+        }
+        return doc.toString();
+    }
+
+    private software.amazon.awssdk.services.eventbridge.EventBridgeClient responderEvents() {
+        software.amazon.awssdk.http.SdkHttpClient http =
+                software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.builder()
+                        .connectionTimeout(java.time.Duration.ofSeconds(5))
+                        .socketTimeout(java.time.Duration.ofSeconds(10))
+                        .build();
+        var c = software.amazon.awssdk.services.eventbridge.EventBridgeClient.builder()
+                .httpClient(http)
+                .region(software.amazon.awssdk.regions.Region.of(ctx.region()))
+                .credentialsProvider(responderCredentialsProvider())
+                .endpointOverride(world.endpoint(AwsService.EVENTBRIDGE).orElseThrow())
+                .build();
+        responderClients.add(c);
+        responderClients.add(http);
+        return c;
+    }
+
+    private software.amazon.awssdk.services.sqs.SqsClient responderSqs() {
+        synchronized (responderClients) {
+            for (AutoCloseable c : responderClients) {
+                if (c instanceof software.amazon.awssdk.services.sqs.SqsClient s) {
+                    return s;
+                }
+            }
+            // the queue processor long-polls 20 s: its reads may be silent that long
+            software.amazon.awssdk.http.SdkHttpClient http =
+                    software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.builder()
+                            .connectionTimeout(java.time.Duration.ofSeconds(5))
+                            .socketTimeout(java.time.Duration.ofSeconds(40))
+                            .build();
+            var c = software.amazon.awssdk.services.sqs.SqsClient.builder()
+                    .httpClient(http)
+                    .region(software.amazon.awssdk.regions.Region.of(ctx.region()))
+                    .credentialsProvider(responderCredentialsProvider())
+                    .endpointOverride(world.endpoint(AwsService.SQS).orElseThrow())
+                    .build();
+            responderClients.add(c);
+            responderClients.add(http);
+            return c;
+        }
+    }
+
+    private software.amazon.awssdk.auth.credentials.AwsCredentialsProvider responderCredentialsProvider() {
+        return software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(
+                        responderCredentials.accessKeyId(),
+                        responderCredentials.secretAccessKey().reveal()));
+    }
+
+    private void closeResponderClients() {
+        synchronized (responderClients) {
+            for (AutoCloseable c : responderClients) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    LOG.debug("lab {}: responder client close: {}", id, e.toString());
+                }
+            }
+            responderClients.clear();
+        }
     }
 
     /** For tests: the IMDS endpoint of an instance (also available through {@code world().imdsEndpoint}). */

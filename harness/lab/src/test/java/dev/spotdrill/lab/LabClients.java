@@ -11,12 +11,14 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.imds.Ec2MetadataClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.fis.FisClient;
 import software.amazon.awssdk.services.fis.model.CreateExperimentTemplateActionInput;
 import software.amazon.awssdk.services.fis.model.CreateExperimentTemplateRequest;
 import software.amazon.awssdk.services.fis.model.CreateExperimentTemplateStopConditionInput;
 import software.amazon.awssdk.services.fis.model.CreateExperimentTemplateTargetInput;
 import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sts.StsClient;
 
 /** Real AWS SDK v2 clients pointed at a lab world, as core builds them. */
@@ -31,6 +33,14 @@ final class LabClients implements AutoCloseable {
     final Ec2Client ec2;
     final StsClient sts;
     final IamClient iam;
+    final EventBridgeClient events;
+    /** SQS with a socket timeout above the 20 s long poll. */
+    final SqsClient sqs;
+
+    private final SdkHttpClient longHttp = UrlConnectionHttpClient.builder()
+            .connectionTimeout(Duration.ofSeconds(5))
+            .socketTimeout(Duration.ofSeconds(40))
+            .build();
     private final World world;
 
     LabClients(World world) {
@@ -62,6 +72,18 @@ final class LabClients implements AutoCloseable {
                 .region(Region.AWS_GLOBAL)
                 .credentialsProvider(creds)
                 .endpointOverride(world.endpoint(AwsService.IAM).orElseThrow())
+                .build();
+        events = EventBridgeClient.builder()
+                .httpClient(http)
+                .region(region)
+                .credentialsProvider(creds)
+                .endpointOverride(world.endpoint(AwsService.EVENTBRIDGE).orElseThrow())
+                .build();
+        sqs = SqsClient.builder()
+                .httpClient(longHttp)
+                .region(region)
+                .credentialsProvider(creds)
+                .endpointOverride(world.endpoint(AwsService.SQS).orElseThrow())
                 .build();
     }
 
@@ -104,6 +126,9 @@ final class LabClients implements AutoCloseable {
         ec2.close();
         sts.close();
         iam.close();
+        events.close();
+        sqs.close();
         http.close();
+        longHttp.close();
     }
 }

@@ -38,7 +38,13 @@ class SpotLabTest {
             assertThat(w.name()).isEqualTo("lab");
             assertThat(w.region()).isEqualTo("us-east-1");
             assertThat(w.clock().pace()).isEqualTo(60);
-            for (AwsService s : List.of(AwsService.FIS, AwsService.EC2, AwsService.STS, AwsService.IAM)) {
+            for (AwsService s : List.of(
+                    AwsService.FIS,
+                    AwsService.EC2,
+                    AwsService.STS,
+                    AwsService.IAM,
+                    AwsService.EVENTBRIDGE,
+                    AwsService.SQS)) {
                 assertThat(w.endpoint(s))
                         .hasValueSatisfying(u -> assertThat(u.getHost()).isEqualTo("127.0.0.1"));
             }
@@ -244,12 +250,18 @@ class SpotLabTest {
         long startup;
         long lifecycle;
         long first;
+        long firstSqs;
+        long nextSqs;
         try (SpotLab warm = SpotLab.start()) {
             first = warm.startupMillis();
+            await().atMost(WAIT).until(() -> warm.sqsStartupMillis() >= 0);
+            firstSqs = warm.sqsStartupMillis();
         }
         try (SpotLab lab = SpotLab.start();
                 LabClients c = new LabClients(lab.world())) {
             startup = lab.startupMillis();
+            await().atMost(WAIT).until(() -> lab.sqsStartupMillis() >= 0);
+            nextSqs = lab.sqsStartupMillis();
             long t0 = System.nanoTime();
             String t = c.fis.createExperimentTemplate(LabClients.spotTemplate("PT2M", "i-0c0ffee0000000a06")
                             .build())
@@ -272,7 +284,8 @@ class SpotLabTest {
             lifecycle = (System.nanoTime() - t0) / 1_000_000;
         }
         System.out.println("MEASURE lab startup (shop) first-in-test ms=" + first + ", next ms=" + startup
-                + "; PT2M experiment at pace 60, create..terminated ms=" + lifecycle);
+                + "; PT2M experiment at pace 60, create..terminated ms=" + lifecycle
+                + "; SQS (ElasticMQ, in the background) first ms=" + firstSqs + ", next ms=" + nextSqs);
         assertThat(lifecycle).isPositive();
     }
 }

@@ -18,8 +18,10 @@ import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.fis.FisClient;
 import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sts.StsClient;
 
 /**
@@ -36,6 +38,8 @@ public final class AwsClients {
     private volatile Ec2Client ec2;
     private volatile StsClient sts;
     private volatile IamClient iam;
+    private volatile EventBridgeClient eventBridge;
+    private volatile SqsClient sqs;
 
     private AwsClients(World world) {
         this.world = world;
@@ -121,6 +125,44 @@ public final class AwsClients {
             }
         }
         return iam;
+    }
+
+    /** EventBridge on the world's region: rules and targets on the default bus. */
+    public EventBridgeClient eventBridge() {
+        if (eventBridge == null) {
+            synchronized (this) {
+                if (eventBridge == null) {
+                    eventBridge = configure(EventBridgeClient.builder(), AwsService.EVENTBRIDGE)
+                            .build();
+                }
+            }
+        }
+        return eventBridge;
+    }
+
+    /**
+     * SQS for short calls (create, delete, list, tag). Its HTTP client gives up on a read silent for 10 s, so a 20 s
+     * long poll needs a client of its own: see {@link #sqs(SdkHttpClient)}.
+     */
+    public SqsClient sqs() {
+        if (sqs == null) {
+            synchronized (this) {
+                if (sqs == null) {
+                    sqs = configure(SqsClient.builder(), AwsService.SQS).build();
+                }
+            }
+        }
+        return sqs;
+    }
+
+    /**
+     * A new SQS client of this world on the given HTTP client, for long polls (whose socket timeout must exceed the
+     * 20 s wait); the caller closes it.
+     */
+    SqsClient sqs(SdkHttpClient longPollHttp) {
+        return configure(SqsClient.builder(), AwsService.SQS)
+                .httpClient(longPollHttp)
+                .build();
     }
 
     /**

@@ -1,15 +1,17 @@
 package dev.spotdrill.core.drill;
 
 import dev.spotdrill.core.World;
+import dev.spotdrill.core.aws.EventQueue;
 import dev.spotdrill.core.aws.SdkAwsBackend;
 import dev.spotdrill.core.internal.AwsBackend;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Finds, and cleans up, what drills left in FIS: experiment templates and experiments tagged
- * {@code spotdrill:run-id}. A drill always deletes its template and stops its experiment when the test aborts; a
- * JVM that was killed cannot, and this is how a nightly job sweeps after it.
+ * Finds, and cleans up, what drills left: FIS experiment templates and experiments tagged {@code spotdrill:run-id},
+ * and the EventBridge rules and SQS queues named {@code spotdrill-...} with that tag (see
+ * {@link dev.spotdrill.core.aws.EventQueue}). A drill always deletes its template, rule and queue and stops its
+ * experiment when the test aborts; a JVM that was killed cannot, and this is how a nightly job sweeps after it.
  *
  * <pre>{@code
  * List<Leftovers.Item> left = Leftovers.find(world);
@@ -25,8 +27,8 @@ public final class Leftovers {
     /**
      * One thing a drill left.
      *
-     * @param kind {@code template} or {@code experiment}
-     * @param id its FIS id
+     * @param kind {@code template}, {@code experiment}, {@code rule} or {@code queue}
+     * @param id its FIS id, the rule's name or the queue's URL
      * @param runId the drill's run id
      * @param test the test that ran the drill
      * @param status the experiment's status; empty for a template
@@ -54,9 +56,21 @@ public final class Leftovers {
         System.out.println(items.size() + " leftover(s) in " + world.region());
     }
 
-    /** Every template, and every experiment that has not ended, tagged by a drill. */
+    /**
+     * Every template, every experiment that has not ended, and every rule and queue, tagged by a drill. Listing rules
+     * and queues needs {@code events:ListRules}, {@code events:ListTagsForResource}, {@code sqs:ListQueues} and
+     * {@code sqs:ListQueueTags}.
+     */
     public static List<Item> find(World world) {
-        return find(new SdkAwsBackend(world));
+        List<Item> out = find(new SdkAwsBackend(world));
+        for (EventQueue.Leftover l : EventQueue.leftovers(world, RUN_ID_TAG)) {
+            out.add(item(l));
+        }
+        return out;
+    }
+
+    private static Item item(EventQueue.Leftover l) {
+        return new Item(l.kind(), l.id(), l.tags().get(RUN_ID_TAG), l.tags().getOrDefault("spotdrill:test", ""), "");
     }
 
     static List<Item> find(AwsBackend backend) {
@@ -78,10 +92,17 @@ public final class Leftovers {
         return out;
     }
 
-    /** Stops every active tagged experiment and deletes every tagged template; returns what it found. */
+    /**
+     * Stops every active tagged experiment, deletes every tagged template, removes every tagged rule (its targets
+     * first) and queue; returns what it found.
+     */
     public static List<Item> clean(World world) {
         AwsBackend backend = new SdkAwsBackend(world);
         List<Item> items = find(backend);
+        for (EventQueue.Leftover l : EventQueue.leftovers(world, RUN_ID_TAG)) {
+            EventQueue.remove(world, l);
+            items.add(item(l));
+        }
         for (Item i : items) {
             if (i.kind().equals("experiment") && i.active()) {
                 backend.stopExperiment(i.id());

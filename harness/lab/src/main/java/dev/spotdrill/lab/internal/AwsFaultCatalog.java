@@ -5,7 +5,7 @@ import dev.spotdrill.lab.FaultDefinition;
 import dev.spotdrill.lab.FaultDefinition.ValueKind;
 import java.util.List;
 
-/** The faults of the lab's AWS side: IMDS, FIS and EC2. Found through {@code META-INF/services}. */
+/** The faults of the lab's AWS side: IMDS, FIS, IAM, EC2, EventBridge and SQS. Found through {@code META-INF/services}. */
 public final class AwsFaultCatalog implements FaultCatalog {
 
     @Override
@@ -53,6 +53,31 @@ public final class AwsFaultCatalog implements FaultCatalog {
                         "FIS refuses each role created in the lab this many times before it accepts it (IAM"
                                 + " propagation, counted instead of timed)"),
                 new FaultDefinition(
-                        "ec2", "no-termination", ValueKind.NONE, "interrupted instances never shut down or terminate"));
+                        "ec2", "no-termination", ValueKind.NONE, "interrupted instances never shut down or terminate"),
+                new FaultDefinition(
+                        "events",
+                        "no-warning",
+                        ValueKind.NONE,
+                        "EventBridge never carries the EC2 Spot Instance Interruption Warning"),
+                new FaultDefinition(
+                        "events",
+                        "no-rebalance",
+                        ValueKind.NONE,
+                        "EventBridge never carries the EC2 Instance Rebalance Recommendation"),
+                new FaultDefinition(
+                        "events",
+                        "delay",
+                        ValueKind.DURATION,
+                        "EventBridge delivers every event this much world time late"),
+                new FaultDefinition(
+                        "events",
+                        "duplicate",
+                        ValueKind.NONE,
+                        "EventBridge delivers every event twice, with the same id (at-least-once delivery)"),
+                new FaultDefinition(
+                        "sqs",
+                        "throttle",
+                        ValueKind.POSITIVE,
+                        "the next n SQS requests answer 400 RequestThrottled (SDKs retry it)"));
     }
 }

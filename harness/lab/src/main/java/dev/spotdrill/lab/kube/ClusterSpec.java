@@ -188,7 +188,8 @@ public record ClusterSpec(
                         bool(th, "rebalanceDraining", false, at),
                         text(th, "taintEffect", "NoSchedule", at),
                         Optional.ofNullable(duration(th, "podGracePeriod", null, at)),
-                        duration(th, "pollInterval", null, at));
+                        duration(th, "pollInterval", null, at),
+                        mode(text(th, "mode", "imds", at), at));
             } catch (SpotDrillConfigurationException e) {
                 throw e.getMessage().startsWith(at)
                         ? e
@@ -197,6 +198,17 @@ public record ClusterSpec(
         }
         Duration deletion = duration(root.path("kube"), "nodeDeletionDelay", null, "kube");
         return new ClusterSpec(nodes, workloads, daemonSets, handler, deletion);
+    }
+
+    private static TerminationHandlerSpec.Mode mode(String mode, String at) {
+        return switch (mode.toLowerCase(java.util.Locale.ROOT)) {
+            case "imds" -> TerminationHandlerSpec.Mode.IMDS;
+            case "queue" -> TerminationHandlerSpec.Mode.QUEUE;
+            default ->
+                throw new SpotDrillConfigurationException(at + ".mode '" + mode
+                        + "' is not a handler mode; use imds (the default: it polls IMDS) or queue (it consumes its"
+                        + " EventBridge rules' SQS queue)");
+        };
     }
 
     private static String idPlus(String baseId, int k, String at) {

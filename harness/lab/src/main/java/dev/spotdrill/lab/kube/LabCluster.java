@@ -84,6 +84,7 @@ public final class LabCluster implements AutoCloseable {
     private final Map<String, String> nodeByInstance = new ConcurrentHashMap<>();
     private final Map<String, TerminationHandler> handlers = new ConcurrentHashMap<>();
     private final AtomicInteger ipCounter = new AtomicInteger();
+    private volatile QueueProcessor queueProcessor;
     private volatile boolean closed;
 
     private LabCluster(
@@ -445,7 +446,46 @@ public final class LabCluster implements AutoCloseable {
                 handlerExecutor,
                 http);
         handlers.put(node.name(), h);
-        h.start();
+        if (spec.terminationHandler().mode() == TerminationHandlerSpec.Mode.IMDS) {
+            h.start();
+        }
+    }
+
+    /**
+     * Queue mode: starts the termination handler's queue processor on the given queue, through the given client (its
+     * HTTP client must allow a 20 s long poll). It stops when the cluster closes.
+     *
+     * @throws IllegalStateException when the handler is not in queue mode, or a processor already runs
+     */
+    public synchronized void startQueueProcessor(software.amazon.awssdk.services.sqs.SqsClient sqs, String queueUrl) {
+        checkOpen();
+        if (spec.terminationHandler().mode() != TerminationHandlerSpec.Mode.QUEUE || queueProcessor != null) {
+            throw new IllegalStateException(
+                    "the termination handler is in " + spec.terminationHandler().mode()
+                            + " mode" + (queueProcessor != null ? " and its queue processor already runs" : "")
+                            + "; a queue processor runs once, in queue mode");
+        }
+        QueueProcessor p = new QueueProcessor(this, sqs, queueUrl);
+        queueProcessor = p;
+        p.start();
+    }
+
+    /** The handler of a node, if it has one. */
+    Optional<TerminationHandler> handlerOn(String nodeName) {
+        return Optional.ofNullable(handlers.get(nodeName));
+    }
+
+    /** The handler faults in force now. */
+    TerminationHandlerFaults.Active handlerFaults() {
+        try {
+            return TerminationHandlerFaults.Active.of(activeFaults.get());
+        } catch (RuntimeException e) {
+            return TerminationHandlerFaults.Active.NONE;
+        }
+    }
+
+    WorldClock clock() {
+        return clock;
     }
 
     /** Stops the handlers, the controller, the clients and the API server. Idempotent. */
@@ -455,6 +495,9 @@ public final class LabCluster implements AutoCloseable {
             return;
         }
         closed = true;
+        if (queueProcessor != null) {
+            queueProcessor.close();
+        }
         handlers.values().forEach(TerminationHandler::stop);
         handlers.clear();
         controller.close();

@@ -32,10 +32,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The lab's reference aws-node-termination-handler in IMDS mode, for one node: it polls the node's IMDS every
- * poll interval (world time) and, on a Spot instance-action notice, taints, labels and cordons the node, then
- * evicts its pods (retrying refusals by a PodDisruptionBudget), emitting NTH's Kubernetes events. Faults are read
- * from the supplier on each poll and each drain step.
+ * The lab's reference aws-node-termination-handler, for one node. In IMDS mode it polls the node's IMDS every poll
+ * interval (world time); in queue mode {@link QueueProcessor} tells it what came off the handler's SQS queue. On a
+ * Spot interruption notice it taints, labels and cordons the node, then evicts its pods (retrying refusals by a
+ * PodDisruptionBudget), emitting NTH's Kubernetes events. Faults are read from the supplier on each poll, each queue
+ * event and each drain step.
  */
 final class TerminationHandler {
     private static final Logger LOG = LoggerFactory.getLogger(TerminationHandler.class);
@@ -59,6 +60,7 @@ final class TerminationHandler {
     private volatile boolean stopped;
     private volatile String noticeEventId;
     private volatile String rebalanceEventId;
+    private volatile boolean draining;
     private ScheduledFuture<?> polling;
 
     TerminationHandler(
@@ -148,7 +150,6 @@ final class TerminationHandler {
 
     private void onNotice(String body, TerminationHandlerFaults.Active f) {
         String eventId = cut63("spot-itn-" + Kube.sha256Hex(body));
-        noticeEventId = eventId;
         String action = "terminate";
         String time = "";
         try {
@@ -158,6 +159,61 @@ final class TerminationHandler {
         } catch (IOException e) {
             LOG.warn("handler on {}: instance-action body is not JSON: {}", nodeName, body);
         }
+        notice(eventId, action, time, f);
+    }
+
+    /**
+     * Queue mode: the Spot Instance Interruption Warning for this node's instance came off the handler's queue.
+     *
+     * @return whether the handler acted (not when it is down, stopped, or already acted on a notice)
+     */
+    synchronized boolean queueNotice(String messageEventId, String action, String time) {
+        TerminationHandlerFaults.Active f = faults();
+        if (stopped || f.down() || noticeEventId != null) {
+            return false;
+        }
+        notice(cut63("spot-itn-" + Kube.sha256Hex(messageEventId)), action, time, f);
+        return true;
+    }
+
+    /** Queue mode: the rebalance recommendation for this node's instance came off the handler's queue. */
+    synchronized boolean queueRebalance(String messageEventId) {
+        TerminationHandlerFaults.Active f = faults();
+        if (stopped || f.down() || !spec.rebalanceMonitoring() || rebalanceEventId != null || noticeEventId != null) {
+            return false;
+        }
+        onRebalance(messageEventId, f);
+        return true;
+    }
+
+    /**
+     * Queue mode: the instance is stopping or terminating (an EC2 state change): as NTH does, cordon and drain the
+     * node unless that has begun.
+     */
+    synchronized boolean queueStateChange(String state) {
+        TerminationHandlerFaults.Active f = faults();
+        if (stopped || f.down() || draining) {
+            return false;
+        }
+        event("InstanceStateChange", "Instance " + instanceId + " is " + state);
+        if (!f.noCordon()) {
+            try {
+                client.nodes().withName(nodeName).edit(n -> {
+                    n.getSpec().setUnschedulable(true);
+                    return n;
+                });
+            } catch (KubernetesClientException e) {
+                LOG.warn("handler on {}: could not cordon: {}", nodeName, e.getMessage());
+            }
+        }
+        if (!f.noDrain()) {
+            startDrain("Instance " + state, f);
+        }
+        return true;
+    }
+
+    private void notice(String eventId, String action, String time, TerminationHandlerFaults.Active f) {
+        noticeEventId = eventId;
         event(
                 "SpotInterruption",
                 "Spot interruption notice for instance " + instanceId + ": action " + action
@@ -221,6 +277,7 @@ final class TerminationHandler {
     }
 
     private void startDrain(String why, TerminationHandlerFaults.Active f) {
+        draining = true;
         event("PreDrain", why + ": draining node " + nodeName);
         Duration delay = f.drainDelay();
         schedule(clock.toWall(delay), this::drainStep);

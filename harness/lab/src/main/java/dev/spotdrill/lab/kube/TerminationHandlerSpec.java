@@ -6,7 +6,9 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * How the lab's reference aws-node-termination-handler (IMDS mode) runs.
+ * How the lab's reference aws-node-termination-handler runs: in IMDS mode (the default) one handler per node polls
+ * its node's IMDS; in queue mode, as NTH's queue processor, one handler consumes the EventBridge events of its own
+ * SQS queue and acts on the node whose {@code spec.providerID} names the event's instance.
  *
  * @param enabled whether handlers run at all
  * @param nodes the node names that get a handler; empty means every Spot node (and every on-demand node when
@@ -20,6 +22,7 @@ import java.util.Set;
  *     {@code NoExecute}
  * @param podGracePeriod the grace period sent with each eviction; empty means each pod's own
  * @param pollInterval world time between IMDS polls; default PT2S
+ * @param mode {@link Mode#IMDS} (default) or {@link Mode#QUEUE}
  */
 public record TerminationHandlerSpec(
         boolean enabled,
@@ -29,7 +32,19 @@ public record TerminationHandlerSpec(
         boolean rebalanceDraining,
         String taintEffect,
         Optional<Duration> podGracePeriod,
-        Duration pollInterval) {
+        Duration pollInterval,
+        Mode mode) {
+
+    /** Where the handler learns of interruptions. */
+    public enum Mode {
+        /** It polls its node's IMDS ({@code spot/instance-action}, {@code events/recommendations/rebalance}). */
+        IMDS,
+        /**
+         * It long-polls its own SQS queue, fed by EventBridge rules for the Spot warning, the rebalance recommendation
+         * and EC2 state changes, as NTH's queue processor does.
+         */
+        QUEUE
+    }
 
     /** NTH's IMDS poll interval. */
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(2);
@@ -50,10 +65,33 @@ public record TerminationHandlerSpec(
             throw new SpotDrillConfigurationException(
                     "terminationHandler.pollInterval is " + pollInterval + "; use a positive duration such as PT2S");
         }
+        mode = mode == null ? Mode.IMDS : mode;
         if (rebalanceDraining && !rebalanceMonitoring) {
             throw new SpotDrillConfigurationException("terminationHandler: rebalanceDraining needs"
                     + " rebalanceMonitoring (as in NTH); set rebalanceMonitoring: true or drop rebalanceDraining");
         }
+    }
+
+    /** The settings in IMDS mode. */
+    public TerminationHandlerSpec(
+            boolean enabled,
+            Set<String> nodes,
+            boolean onDemandNodes,
+            boolean rebalanceMonitoring,
+            boolean rebalanceDraining,
+            String taintEffect,
+            Optional<Duration> podGracePeriod,
+            Duration pollInterval) {
+        this(
+                enabled,
+                nodes,
+                onDemandNodes,
+                rebalanceMonitoring,
+                rebalanceDraining,
+                taintEffect,
+                podGracePeriod,
+                pollInterval,
+                Mode.IMDS);
     }
 
     /** NTH's defaults: enabled on every Spot node, no rebalance monitoring, NoSchedule, 2 s polls. */
@@ -69,7 +107,21 @@ public record TerminationHandlerSpec(
     /** These settings with rebalance monitoring (and, if asked, draining) on. */
     public TerminationHandlerSpec withRebalance(boolean monitoring, boolean draining) {
         return new TerminationHandlerSpec(
-                enabled, nodes, onDemandNodes, monitoring, draining, taintEffect, podGracePeriod, pollInterval);
+                enabled, nodes, onDemandNodes, monitoring, draining, taintEffect, podGracePeriod, pollInterval, mode);
+    }
+
+    /** These settings in another mode. */
+    public TerminationHandlerSpec withMode(Mode mode) {
+        return new TerminationHandlerSpec(
+                enabled,
+                nodes,
+                onDemandNodes,
+                rebalanceMonitoring,
+                rebalanceDraining,
+                taintEffect,
+                podGracePeriod,
+                pollInterval,
+                mode);
     }
 
     /** Whether the node gets a handler. */
