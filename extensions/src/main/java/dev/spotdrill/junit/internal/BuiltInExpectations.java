@@ -1,6 +1,7 @@
 package dev.spotdrill.junit.internal;
 
 import dev.spotdrill.core.SpotDrillConfigurationException;
+import dev.spotdrill.core.drill.EventExpectations;
 import dev.spotdrill.core.drill.Expectations;
 import dev.spotdrill.core.drill.KubeExpectations;
 import dev.spotdrill.core.internal.Messages;
@@ -8,7 +9,9 @@ import dev.spotdrill.junit.ExpectAvailability;
 import dev.spotdrill.junit.ExpectCordon;
 import dev.spotdrill.junit.ExpectDrain;
 import dev.spotdrill.junit.ExpectImdsNotice;
+import dev.spotdrill.junit.ExpectInterruptionWarning;
 import dev.spotdrill.junit.ExpectNodeRemoved;
+import dev.spotdrill.junit.ExpectRebalanceEvent;
 import dev.spotdrill.junit.ExpectRebalanceRecommendation;
 import dev.spotdrill.junit.ExpectTaint;
 import dev.spotdrill.junit.ExpectTermination;
@@ -19,6 +22,7 @@ import java.util.regex.Pattern;
 
 /** The annotations spotdrill ships, each mapped to its core expectation, with every attribute checked. */
 public final class BuiltInExpectations implements ExpectationAnnotations {
+    private static final List<String> ACTIONS = List.of("terminate", "stop", "hibernate");
     private static final List<String> TAINT_EFFECTS = List.of("NoSchedule", "PreferNoSchedule", "NoExecute");
     static final Pattern DEPLOYMENT =
             Pattern.compile("([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/)?[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
@@ -30,12 +34,25 @@ public final class BuiltInExpectations implements ExpectationAnnotations {
                 a -> Expectations.rebalanceRecommendation(
                         Windows.of("ExpectRebalanceRecommendation", a.from(), a.within())));
         registry.add(ExpectImdsNotice.class, a -> {
-            if (!List.of("terminate", "stop", "hibernate").contains(a.action())) {
+            if (!ACTIONS.contains(a.action())) {
                 throw new SpotDrillConfigurationException(Messages.attr("ExpectImdsNotice", "action", a.action())
                         + ": IMDS names one of terminate, stop or hibernate; use one of those");
             }
             return Expectations.imdsNotice(a.action(), Windows.of("ExpectImdsNotice", a.from(), a.within()));
         });
+        registry.add(ExpectInterruptionWarning.class, a -> {
+            if (!ACTIONS.contains(a.action())) {
+                throw new SpotDrillConfigurationException(
+                        Messages.attr("ExpectInterruptionWarning", "action", a.action())
+                                + ": the warning's instance-action is one of terminate, stop or hibernate; use one of"
+                                + " those");
+            }
+            return EventExpectations.interruptionWarning(
+                    a.action(), Windows.of("ExpectInterruptionWarning", a.from(), a.within()));
+        });
+        registry.add(
+                ExpectRebalanceEvent.class,
+                a -> EventExpectations.rebalanceEvent(Windows.of("ExpectRebalanceEvent", a.from(), a.within())));
         registry.add(
                 ExpectTermination.class,
                 a -> Expectations.termination(Windows.of("ExpectTermination", a.from(), a.within())));

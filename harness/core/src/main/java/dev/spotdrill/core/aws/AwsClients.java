@@ -177,6 +177,8 @@ public final class AwsClients {
                         ec2();
                         sts();
                         iam();
+                        eventBridge();
+                        sqs();
                     } catch (RuntimeException e) {
                         // the drill builds them again and reports what fails
                     }
