@@ -115,4 +115,38 @@ class DrillOverheadBenchmark {
                                     .sum());
         }
     }
+
+    /**
+     * The AWS calls of a drill whose expectation is measured from NOTICE, which starts the EventBridge source (its
+     * own rule and queue) beside IMDS, against the same drill measured from START.
+     */
+    @Test
+    void awsCallsWithAndWithoutTheEventBridgeSource() {
+        try (SpotLab lab =
+                SpotLab.start(LabOptions.builder().scenario("fleet").pace(60).build())) {
+            Map<String, Map<String, Long>> byWindow = new java.util.LinkedHashMap<>();
+            int n = 0;
+            for (Window window :
+                    List.of(Window.untilInterruption(), Window.from(dev.spotdrill.core.drill.Moment.NOTICE))) {
+                String id = String.format("i-0f1ee70000000000%x", ++n);
+                Instant before = lab.clock().now();
+                DrillSpec spec = new DrillSpec(
+                        Selector.instances(id), 1, "PT2M", List.of(Expectations.imdsNotice("terminate", window)), null);
+                try (Drill drill = Drill.prepare(lab.world(), spec, DrillOptions.defaults(), "calls-" + n, List.of())) {
+                    drill.start();
+                    assertThat(drill.awaitVerdicts()).allMatch(Verdict::met);
+                }
+                byWindow.put(
+                        window.describe(),
+                        lab.callLog().since(before).stream()
+                                .filter(c -> !c.service().equals("imds"))
+                                .filter(c -> !c.caller().contains("spotdrill-lab-responder"))
+                                .collect(Collectors.groupingBy(
+                                        c -> c.service() + ":" + c.operation(), TreeMap::new, Collectors.counting())));
+            }
+            byWindow.forEach((window, calls) -> System.out.println("[bench] AWS calls of a drill with a window "
+                    + window + " (excluding IMDS): " + calls + " = "
+                    + calls.values().stream().mapToLong(Long::longValue).sum()));
+        }
+    }
 }
