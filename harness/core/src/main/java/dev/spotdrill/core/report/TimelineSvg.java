@@ -66,8 +66,10 @@ public final class TimelineSvg {
                 .append(w.region())
                 .append(" · pace ")
                 .append(number(w.clock().pace()))
-                .append(" · lead time ")
-                .append(drill.spec().leadTimeText());
+                .append(
+                        drill.spec().observationOnly()
+                                ? " · observation-only"
+                                : " · lead time " + drill.spec().leadTimeText());
         report.experimentId().ifPresent(id -> sub.append(" · experiment ").append(id));
         report.experimentStatus().ifPresent(s -> sub.append(" (").append(s).append(')'));
         report.failure().ifPresent(f -> sub.append(" · drill failed: ").append(ReportText.oneLine(f.getMessage())));
