@@ -262,7 +262,9 @@ public final class AllureDrillListener implements DrillListener {
             }
             switch (run.phase) {
                 case RESOLVE -> {
-                    step.getParameters().add(parameter("seed", Long.toString(report.seed())));
+                    if (!drill.spec().observationOnly()) {
+                        step.getParameters().add(parameter("seed", Long.toString(report.seed())));
+                    }
                     for (Target t : report.targets()) {
                         step.getParameters().add(parameter(t.instanceId(), describe(t)));
                     }
@@ -374,17 +376,23 @@ public final class AllureDrillListener implements DrillListener {
         return red(
                 switch (phase) {
                     case RESOLVE ->
-                        "Resolve targets: " + report.targets().size() + " by "
-                                + drill.spec().selector().attribute() + " "
-                                + drill.spec().selector().values();
+                        drill.spec().observationOnly()
+                                ? "Plan the sources: observation-only, no targets"
+                                : "Resolve targets: " + report.targets().size() + " by "
+                                        + drill.spec().selector().attribute() + " "
+                                        + drill.spec().selector().values();
                     case GUARDRAILS -> "Check guardrails";
                     case TEMPLATE ->
                         "Create the FIS experiment template"
                                 + report.templateId().map(id -> " " + id).orElse("");
                     case START ->
-                        "Start the FIS experiment"
-                                + report.experimentId().map(id -> " " + id).orElse("") + ", lead time "
-                                + drill.spec().leadTimeText();
+                        drill.spec().observationOnly()
+                                ? "Start observing (no FIS experiment)"
+                                : "Start the FIS experiment"
+                                        + report.experimentId()
+                                                .map(id -> " " + id)
+                                                .orElse("") + ", lead time "
+                                        + drill.spec().leadTimeText();
                     case OBSERVE -> "Observe";
                     case VERDICTS -> {
                         long met =
@@ -432,7 +440,7 @@ public final class AllureDrillListener implements DrillListener {
                 out.add(new Label().setName(name).setValue(red(value)));
             }
         };
-        add.accept("feature", "Spot interruption");
+        add.accept("feature", drill.spec().observationOnly() ? "Observation-only check" : "Spot interruption");
         drill.spec().expectations().forEach(e -> add.accept("story", e.name()));
         report.verdicts().forEach(v -> add.accept("story", v.expectation()));
         add.accept("world", drill.world().name());

@@ -1,0 +1,197 @@
+package dev.spotdrill.junit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.spotdrill.core.castai.BlacklistObservations;
+import dev.spotdrill.core.drill.Observation;
+import dev.spotdrill.core.drill.Timeline;
+import dev.spotdrill.core.kube.CronJobSource;
+import dev.spotdrill.core.kube.CronJobs;
+import dev.spotdrill.lab.ApiCall;
+import dev.spotdrill.lab.SpotLab;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.platform.testkit.engine.EngineExecutionResults;
+
+/**
+ * The blacklist expectations on the healthy lab: the observation-only nightly check of the reference blacklister, a
+ * drill whose interrupted type must end up blacklisted, the Job made from the CronJob as kubectl makes it (and
+ * deleted after), and CAST AI throttling absorbed.
+ */
+class BlacklistDrillTest {
+    static SpotLab lab;
+    static final List<Timeline> TIMELINES = new CopyOnWriteArrayList<>();
+    static final List<Job> JOBS_DURING = new CopyOnWriteArrayList<>();
+
+    @SpotDrill
+    static class NightlyCheck {
+        @org.junit.jupiter.api.Test
+        @RunCronJob("cast-ai/spot-blacklist")
+        @ExpectBlacklistMatchesAdvisor(threshold = 10, within = "PT2M")
+        void blacklistMatchesTheAdvisor(InterruptionRun run) {
+            TIMELINES.add(run.timeline());
+            JOBS_DURING.addAll(BlacklistTests.jobs(lab));
+        }
+    }
+
+    @SpotDrill
+    static class InterruptedTypeIsBlacklisted {
+        @org.junit.jupiter.api.Test
+        @SpotInterruption(nodes = "workload=cart,node.kubernetes.io/instance-type=c5.large", leadTime = "PT2M")
+        @RunCronJob("cast-ai/spot-blacklist")
+        @ExpectBlacklisted
+        void c5LargeIsBlacklistedBeforeTheInterruption(InterruptionRun run) {
+            TIMELINES.add(run.timeline());
+        }
+    }
+
+    @SpotDrill
+    static class SafeTypeIsNotBlacklisted {
+        @org.junit.jupiter.api.Test
+        @SpotInterruption(nodes = "workload=cart,node.kubernetes.io/instance-type=m5.large", leadTime = "PT2M")
+        @RunCronJob("cast-ai/spot-blacklist")
+        @ExpectBlacklisted
+        void m5LargeIsExpectedButNeverBlacklisted() {}
+    }
+
+    @BeforeAll
+    static void startLab() {
+        lab = BlacklistTests.lab(20);
+    }
+
+    @AfterAll
+    static void closeLab() {
+        lab.close();
+    }
+
+    @BeforeEach
+    void quiet() {
+        BlacklistTests.quiet(lab);
+        TIMELINES.clear();
+        JOBS_DURING.clear();
+    }
+
+    @Test
+    void theNightlyCheckPassesOnTheHealthyLabWithoutAnyFisCallAndDeletesItsJob() {
+        Instant before = lab.clock().now();
+        EngineExecutionResults results = EngineRuns.run(lab, NightlyCheck.class);
+
+        results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+        Timeline tl = TIMELINES.get(0);
+        assertThat(tl.interruptionTime()).isEmpty();
+        assertThat(tl.observations())
+                .extracting(Observation::kind)
+                .contains(
+                        BlacklistObservations.READ,
+                        BlacklistObservations.BLACKLISTED,
+                        CronJobs.JOB_CREATED,
+                        CronJobs.JOB_COMPLETE);
+        Observation complete =
+                tl.first(o -> o.kind().equals(CronJobs.JOB_COMPLETE)).orElseThrow();
+        assertThat(complete.data().get("logTail")).contains("done: 5 types blacklisted until");
+        assertThat(complete.data().get("exitCode")).isEqualTo("0");
+        // the blacklist was empty at the first read, and each of the five types appeared once, added
+        assertThat(tl.observations())
+                .filteredOn(o -> o.kind().equals(BlacklistObservations.BLACKLISTED))
+                .extracting(o -> o.data().get("instanceFamily") + " " + o.data().get("change"))
+                .containsExactlyInAnyOrder(
+                        "r5.large added", "c5.xlarge added", "c5.large added", "m5.xlarge added", "m5a.large added");
+        List<ApiCall> calls = lab.callLog().since(before);
+        assertThat(calls)
+                .noneMatch(c -> c.service().equals("fis") || c.service().equals("ec2"));
+        // the harness only read CAST AI: the five adds are the blacklister's
+        assertThat(calls)
+                .filteredOn(c -> c.service().equals("castai") && c.mutating())
+                .hasSize(5)
+                .allMatch(c -> c.operation().equals("AddToBlacklist"));
+
+        // the Job, while the drill ran, was made as kubectl create job --from=cronjob/spot-blacklist makes it
+        assertThat(JOBS_DURING).hasSize(1);
+        Job job = JOBS_DURING.get(0);
+        var cronJob = lab.cluster()
+                .orElseThrow()
+                .client()
+                .batch()
+                .v1()
+                .cronjobs()
+                .inNamespace("cast-ai")
+                .withName("spot-blacklist")
+                .get();
+        assertThat(job.getMetadata().getName()).matches("spot-blacklist-sd-[0-9a-f]{12}");
+        assertThat(job.getMetadata().getAnnotations()).containsEntry(CronJobSource.INSTANTIATE_ANNOTATION, "manual");
+        assertThat(job.getMetadata().getLabels())
+                .containsAllEntriesOf(
+                        cronJob.getSpec().getJobTemplate().getMetadata().getLabels())
+                .containsKey(CronJobSource.RUN_ID_LABEL);
+        assertThat(job.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> {
+            assertThat(o.getKind()).isEqualTo("CronJob");
+            assertThat(o.getName()).isEqualTo("spot-blacklist");
+            assertThat(o.getUid()).isEqualTo(cronJob.getMetadata().getUid());
+            assertThat(o.getController()).isTrue();
+        });
+        assertThat(job.getSpec().getTemplate())
+                .isEqualTo(cronJob.getSpec().getJobTemplate().getSpec().getTemplate());
+        // and it is gone, with its pod, once the test ended
+        assertThat(BlacklistTests.jobs(lab)).isEmpty();
+        assertThat(lab.cluster()
+                        .orElseThrow()
+                        .client()
+                        .pods()
+                        .inNamespace("cast-ai")
+                        .list()
+                        .getItems())
+                .isEmpty();
+    }
+
+    @Test
+    void aDrillThatInterruptsARiskyTypeExpectsItBlacklistedBeforeTheInterruption() {
+        EngineExecutionResults results = EngineRuns.run(lab, InterruptedTypeIsBlacklisted.class);
+
+        results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+        Timeline tl = TIMELINES.get(0);
+        assertThat(tl.interruptionTime()).isPresent();
+        Observation c5 = tl.first(o -> o.kind().equals(BlacklistObservations.BLACKLISTED)
+                        && "c5.large".equals(o.data().get("instanceFamily")))
+                .orElseThrow();
+        assertThat(c5.at()).isBefore(tl.interruptionTime().get());
+        assertThat(c5.data()).containsEntry("match", "type").containsEntry("lifecycle", "spot");
+    }
+
+    @Test
+    void withNoTypeNamedEachTargetsOwnTypeIsExpectedAndASafeTypeMisses() {
+        EngineExecutionResults results = EngineRuns.run(lab, SafeTypeIsNotBlacklisted.class);
+
+        results.testEvents().assertStatistics(s -> s.started(1).failed(1));
+        Map<String, String> misses = BlacklistTests.misses(results);
+        String name = "@ExpectBlacklisted(instanceTypes={}, lifecycle=\"spot\", minExpiry=\"PT4H\")";
+        assertThat(misses).containsOnlyKeys(name);
+        assertThat(misses.get(name))
+                .startsWith(name + " missed for i-0c0ffee0000000a05 (m5.large, us-east-1a, node"
+                        + " ip-10-0-1-15.ec2.internal)\n  window: START..INTERRUPTION")
+                .contains("last seen: m5.large is not blacklisted; entries seen: ")
+                .contains("c5.large (spot, until ");
+    }
+
+    @Test
+    void throttlingByCastAiIsAbsorbed() {
+        lab.faults().set("castai.throttle=3");
+        Instant before = lab.clock().now();
+        EngineExecutionResults results = EngineRuns.run(lab, NightlyCheck.class);
+
+        results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+        List<ApiCall> lists = lab.callLog().since(before).stream()
+                .filter(c -> c.service().equals("castai") && c.operation().equals("ListBlacklist"))
+                .toList();
+        assertThat(lists.subList(0, 4)).extracting(ApiCall::status).containsExactly(429, 429, 429, 200);
+        assertThat(TIMELINES.get(0).render())
+                .doesNotContain(BlacklistObservations.UNREADABLE)
+                .contains("cronjob JOB_COMPLETE");
+    }
+}
