@@ -16,7 +16,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -90,7 +89,7 @@ public final class BlacklistExpectations {
     }
 
     private static String lifecycle(String lifecycle) {
-        String l = Objects.requireNonNull(lifecycle, "lifecycle").trim().toLowerCase(Locale.ROOT);
+        String l = Objects.requireNonNull(lifecycle, "lifecycle").trim();
         if (!LIFECYCLES.contains(l)) {
             throw new IllegalArgumentException("lifecycle must be one of " + LIFECYCLES + ", was " + lifecycle);
         }
