@@ -406,7 +406,8 @@ public final class AllureDrillListener implements DrillListener {
 
     private static StepResult verdictStep(Verdict v, Optional<Instant> start, long decided) {
         String deadline = v.deadline().map(t -> ReportText.offset(start, t)).orElse("unknown");
-        String name = v.expectation() + " · " + v.target().instanceId() + ": "
+        String name = v.expectation()
+                + (v.target().isDrill() ? "" : " · " + v.target().instanceId()) + ": "
                 + (v.met()
                         ? "met " + ReportText.offset(start, v.metAt().orElseThrow()) + " (deadline " + deadline + ")"
                         : "missed (deadline " + deadline + ")");
@@ -533,6 +534,9 @@ public final class AllureDrillListener implements DrillListener {
     }
 
     private static String describe(Target t) {
+        if (t.isDrill()) {
+            return t.describe();
+        }
         return t.instanceType() + " · " + t.availabilityZone()
                 + t.node().map(n -> " · node " + n).orElse("");
     }
