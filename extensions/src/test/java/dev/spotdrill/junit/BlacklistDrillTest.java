@@ -180,6 +180,20 @@ class BlacklistDrillTest {
     }
 
     @Test
+    void aBrieflyUnavailableCastAiIsAbsorbed() {
+        lab.faults().set("castai.unavailable=2");
+        Instant before = lab.clock().now();
+        EngineExecutionResults results = EngineRuns.run(lab, NightlyCheck.class);
+
+        results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+        assertThat(lab.callLog().since(before).stream()
+                        .filter(c -> c.service().equals("castai"))
+                        .limit(3))
+                .extracting(ApiCall::status)
+                .containsExactly(503, 503, 200);
+    }
+
+    @Test
     void throttlingByCastAiIsAbsorbed() {
         lab.faults().set("castai.throttle=3");
         Instant before = lab.clock().now();

@@ -1,8 +1,12 @@
 package dev.spotdrill.junit;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.spotdrill.lab.LabOptions;
 import dev.spotdrill.lab.SpotLab;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,18 +33,25 @@ final class BlacklistTests {
     static SpotLab lab(double pace) {
         SpotLab lab =
                 SpotLab.start(LabOptions.builder().scenario("shop").pace(pace).build());
-        lab.cluster()
-                .orElseThrow()
-                .client()
-                .batch()
-                .v1()
-                .cronjobs()
-                .inNamespace(NAMESPACE)
-                .withName(CRONJOB)
-                .edit(cj -> {
-                    cj.getSpec().setSuspend(true);
-                    return cj;
-                });
+        // the lab's CronJob controller may update the CronJob's status meanwhile (409): edit until it sticks
+        await("CronJob " + NAMESPACE + "/" + CRONJOB + " suspended")
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(50))
+                .ignoreExceptionsInstanceOf(KubernetesClientException.class)
+                .until(() -> lab.cluster()
+                        .orElseThrow()
+                        .client()
+                        .batch()
+                        .v1()
+                        .cronjobs()
+                        .inNamespace(NAMESPACE)
+                        .withName(CRONJOB)
+                        .edit(cj -> {
+                            cj.getSpec().setSuspend(true);
+                            return cj;
+                        })
+                        .getSpec()
+                        .getSuspend());
         return lab;
     }
 

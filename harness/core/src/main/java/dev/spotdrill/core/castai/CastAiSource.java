@@ -132,6 +132,9 @@ public final class CastAiSource implements Source {
         private void record(Blacklist list, Instant at) {
             boolean first = readable == null;
             if (!Boolean.TRUE.equals(readable)) {
+                if (Boolean.FALSE.equals(readable)) {
+                    ctx.progress("CAST AI blacklist readable again: " + count(list));
+                }
                 ctx.timeline()
                         .add(new Observation(
                                 at,
@@ -192,6 +195,7 @@ public final class CastAiSource implements Source {
                                 "could not read the blacklist: " + first,
                                 Map.of("status", Integer.toString(status), "error", first)));
                 readable = false;
+                ctx.progress("CAST AI blacklist unreadable: " + first);
             }
             ctx.timeline().status("", BlacklistObservations.STATUS, at, "GET /v1/inventory/blacklist failed: " + first);
             LOG.debug("CAST AI blacklist read failed: {}", first);

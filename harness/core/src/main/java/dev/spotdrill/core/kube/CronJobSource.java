@@ -276,6 +276,7 @@ public final class CronJobSource implements Source {
                                 "created Job " + job() + " from CronJob " + cronJob
                                         + " (as kubectl create job --from=cronjob/" + cronJobName + ")",
                                 data));
+                ctx.progress("Job " + job() + " created from CronJob " + cronJob);
             } catch (KubernetesClientException e) {
                 end(
                         CronJobs.JOB_FAILED,
@@ -350,6 +351,7 @@ public final class CronJobSource implements Source {
             }
             ctx.timeline().add(new Observation(at, CronJobs.KIND, "", kind, text, data));
             status(text, at);
+            ctx.progress(text);
         }
 
         private Optional<Pod> lastPod() {
