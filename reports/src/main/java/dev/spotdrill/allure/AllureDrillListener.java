@@ -262,7 +262,9 @@ public final class AllureDrillListener implements DrillListener {
             }
             switch (run.phase) {
                 case RESOLVE -> {
-                    step.getParameters().add(parameter("seed", Long.toString(report.seed())));
+                    if (!drill.spec().observationOnly()) {
+                        step.getParameters().add(parameter("seed", Long.toString(report.seed())));
+                    }
                     for (Target t : report.targets()) {
                         step.getParameters().add(parameter(t.instanceId(), describe(t)));
                     }
@@ -374,17 +376,23 @@ public final class AllureDrillListener implements DrillListener {
         return red(
                 switch (phase) {
                     case RESOLVE ->
-                        "Resolve targets: " + report.targets().size() + " by "
-                                + drill.spec().selector().attribute() + " "
-                                + drill.spec().selector().values();
+                        drill.spec().observationOnly()
+                                ? "Plan the sources: observation-only, no targets"
+                                : "Resolve targets: " + report.targets().size() + " by "
+                                        + drill.spec().selector().attribute() + " "
+                                        + drill.spec().selector().values();
                     case GUARDRAILS -> "Check guardrails";
                     case TEMPLATE ->
                         "Create the FIS experiment template"
                                 + report.templateId().map(id -> " " + id).orElse("");
                     case START ->
-                        "Start the FIS experiment"
-                                + report.experimentId().map(id -> " " + id).orElse("") + ", lead time "
-                                + drill.spec().leadTimeText();
+                        drill.spec().observationOnly()
+                                ? "Start observing (no FIS experiment)"
+                                : "Start the FIS experiment"
+                                        + report.experimentId()
+                                                .map(id -> " " + id)
+                                                .orElse("") + ", lead time "
+                                        + drill.spec().leadTimeText();
                     case OBSERVE -> "Observe";
                     case VERDICTS -> {
                         long met =
@@ -398,7 +406,8 @@ public final class AllureDrillListener implements DrillListener {
 
     private static StepResult verdictStep(Verdict v, Optional<Instant> start, long decided) {
         String deadline = v.deadline().map(t -> ReportText.offset(start, t)).orElse("unknown");
-        String name = v.expectation() + " · " + v.target().instanceId() + ": "
+        String name = v.expectation()
+                + (v.target().isDrill() ? "" : " · " + v.target().instanceId()) + ": "
                 + (v.met()
                         ? "met " + ReportText.offset(start, v.metAt().orElseThrow()) + " (deadline " + deadline + ")"
                         : "missed (deadline " + deadline + ")");
@@ -432,7 +441,7 @@ public final class AllureDrillListener implements DrillListener {
                 out.add(new Label().setName(name).setValue(red(value)));
             }
         };
-        add.accept("feature", "Spot interruption");
+        add.accept("feature", drill.spec().observationOnly() ? "Observation-only check" : "Spot interruption");
         drill.spec().expectations().forEach(e -> add.accept("story", e.name()));
         report.verdicts().forEach(v -> add.accept("story", v.expectation()));
         add.accept("world", drill.world().name());
@@ -525,6 +534,9 @@ public final class AllureDrillListener implements DrillListener {
     }
 
     private static String describe(Target t) {
+        if (t.isDrill()) {
+            return t.describe();
+        }
         return t.instanceType() + " · " + t.availabilityZone()
                 + t.node().map(n -> " · node " + n).orElse("");
     }

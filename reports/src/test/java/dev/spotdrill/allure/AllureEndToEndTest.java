@@ -7,9 +7,11 @@ import static org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder.r
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.spotdrill.junit.ExpectBlacklistMatchesAdvisor;
 import dev.spotdrill.junit.ExpectImdsNotice;
 import dev.spotdrill.junit.ExpectRebalanceRecommendation;
 import dev.spotdrill.junit.ExpectTermination;
+import dev.spotdrill.junit.RunCronJob;
 import dev.spotdrill.junit.SpotDrill;
 import dev.spotdrill.junit.SpotInterruption;
 import dev.spotdrill.lab.LabOptions;
@@ -80,6 +82,21 @@ class AllureEndToEndTest {
         @ExpectRebalanceRecommendation
         @ExpectImdsNotice
         void cartIsWarned() {}
+    }
+
+    @SpotDrill
+    static class NightlyBlacklisterRun {
+        @org.junit.jupiter.api.Test
+        @RunCronJob(value = "cast-ai/spot-blacklist", within = "PT2M")
+        void blacklisterRunsToCompletion() {}
+    }
+
+    @SpotDrill
+    static class NightlyBlacklistCheck {
+        @org.junit.jupiter.api.Test
+        @RunCronJob("cast-ai/spot-blacklist")
+        @ExpectBlacklistMatchesAdvisor(threshold = 10, within = "PT2M")
+        void blacklistMatchesTheAdvisor() {}
     }
 
     @BeforeEach
@@ -222,6 +239,84 @@ class AllureEndToEndTest {
         String message = result.path("statusDetails").path("message").asText();
         assertThat(message).matches(AllureResultsFiles.MISSED_REGEX);
         assertThat(message).doesNotMatch(AllureResultsFiles.GUARDRAIL_REGEX);
+    }
+
+    @Test
+    void anObservationOnlyDrillIsReportedWithItsOwnStepsTheJobsLogAndNoExperiment() throws Exception {
+        try (SpotLab lab =
+                SpotLab.start(LabOptions.builder().scenario("shop").pace(20).build())) {
+            TestExecutionSummary summary = run(lab, NightlyBlacklisterRun.class);
+            assertThat(summary.getTestsSucceededCount()).isEqualTo(1);
+        }
+        awaitNoSpotdrillThreads();
+
+        JsonNode result = onlyResult();
+        assertThat(result.path("status").asText()).isEqualTo("passed");
+        assertThat(names(result.path("steps")))
+                .containsExactly(
+                        "Plan the sources: observation-only, no targets",
+                        "Start observing (no FIS experiment)",
+                        "Observe",
+                        "Decide verdicts: 1 of 1 met",
+                        "Clean up");
+        JsonNode verdicts = step(result, "Decide verdicts").path("steps");
+        assertThat(names(verdicts))
+                .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+                .matches("@RunCronJob\\(\"cast-ai/spot-blacklist\"\\): met \\+\\d+\\.\\ds \\(deadline \\+120\\.0s\\)");
+        assertThat(labels(result))
+                .contains(
+                        "feature=Observation-only check", "world=lab", "story=@RunCronJob(\"cast-ai/spot-blacklist\")")
+                .noneMatch(l -> l.startsWith("target=") || l.startsWith("instanceType="));
+
+        Document svg = svg(result);
+        assertThat(expectationMarks(svg)).containsExactly("@RunCronJob(\"cast-ai/spot-blacklist\")=met");
+        assertThat(svg.getDocumentElement().getTextContent())
+                .contains("START", "observation-only")
+                .doesNotContain("INTERRUPTION", "lead time");
+        assertThat(attachment(result, "Observations: cronjob"))
+                .contains("JOB_CREATED", "JOB_COMPLETE", "done: 5 types blacklisted until");
+        assertThat(attachment(result, "Drill progress")).contains("observation-only (no FIS experiment)");
+        assertThat(operations(JSON.readTree(attachment(result, "Lab API-call log"))))
+                .noneMatch(o -> o.startsWith("fis:"));
+    }
+
+    @Test
+    void aRevokedCastAiKeyIsNamedAndNeitherKeyReachesAnyAllureFile() throws Exception {
+        String envKey = System.getenv("SPOTDRILL_CASTAI_API_KEY");
+        String labKey;
+        String organization;
+        try (SpotLab lab = SpotLab.start(LabOptions.builder()
+                .scenario("shop")
+                .pace(60)
+                .faults("castai.unauthorized")
+                .build())) {
+            labKey =
+                    lab.world().secret("SPOTDRILL_CASTAI_API_KEY").orElseThrow().reveal();
+            organization = lab.castAi().organizationId();
+            TestExecutionSummary summary = run(lab, NightlyBlacklistCheck.class);
+            assertThat(summary.getTestsFailedCount()).isEqualTo(1);
+        }
+        awaitNoSpotdrillThreads();
+
+        JsonNode result = onlyResult();
+        assertThat(result.path("status").asText()).isIn("failed", "broken");
+        assertThat(result.path("statusDetails").path("message").asText())
+                .startsWith("@ExpectBlacklistMatchesAdvisor(os=\"Linux\", threshold=10): CAST AI refused the API key"
+                        + " for ListBlacklist for organization " + organization)
+                .contains("(401 Unauthorized: unauthorized: the API key is invalid or has been revoked); the key came"
+                        + " from environment variable SPOTDRILL_CASTAI_API_KEY: set the environment variable"
+                        + " SPOTDRILL_CASTAI_API_KEY to a CAST AI API key");
+        assertThat(step(result, "Plan the sources").path("status").asText()).isIn("failed", "broken");
+        // every file the run wrote: the organization id (no secret) is found in them, neither key is
+        String all;
+        try (Stream<Path> files = Files.walk(results)) {
+            StringBuilder sb = new StringBuilder();
+            for (Path p : files.filter(Files::isRegularFile).toList()) {
+                sb.append(Files.readString(p)).append('\n');
+            }
+            all = sb.toString();
+        }
+        assertThat(all).contains(organization).doesNotContain(envKey).doesNotContain(labKey);
     }
 
     // ---------------------------------------------------------------------------------------------------------

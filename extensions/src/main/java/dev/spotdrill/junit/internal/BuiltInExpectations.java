@@ -1,22 +1,32 @@
 package dev.spotdrill.junit.internal;
 
 import dev.spotdrill.core.SpotDrillConfigurationException;
+import dev.spotdrill.core.advisor.SpotAdvisorFeed;
+import dev.spotdrill.core.castai.BlacklistExpectations;
 import dev.spotdrill.core.drill.EventExpectations;
 import dev.spotdrill.core.drill.Expectations;
 import dev.spotdrill.core.drill.KubeExpectations;
 import dev.spotdrill.core.internal.Messages;
+import dev.spotdrill.core.kube.CronJobs;
 import dev.spotdrill.junit.ExpectAvailability;
+import dev.spotdrill.junit.ExpectBlacklistMatchesAdvisor;
+import dev.spotdrill.junit.ExpectBlacklisted;
 import dev.spotdrill.junit.ExpectCordon;
 import dev.spotdrill.junit.ExpectDrain;
 import dev.spotdrill.junit.ExpectImdsNotice;
 import dev.spotdrill.junit.ExpectInterruptionWarning;
 import dev.spotdrill.junit.ExpectNodeRemoved;
+import dev.spotdrill.junit.ExpectNotBlacklisted;
 import dev.spotdrill.junit.ExpectRebalanceEvent;
 import dev.spotdrill.junit.ExpectRebalanceRecommendation;
 import dev.spotdrill.junit.ExpectTaint;
 import dev.spotdrill.junit.ExpectTermination;
+import dev.spotdrill.junit.Moment;
+import dev.spotdrill.junit.RunCronJob;
 import dev.spotdrill.junit.spi.ExpectationAnnotations;
 import dev.spotdrill.junit.spi.Windows;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -26,6 +36,8 @@ public final class BuiltInExpectations implements ExpectationAnnotations {
     private static final List<String> TAINT_EFFECTS = List.of("NoSchedule", "PreferNoSchedule", "NoExecute");
     static final Pattern DEPLOYMENT =
             Pattern.compile("([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/)?[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
+    /** An EC2 instance type: family, a dot, size, e.g. {@code c5.large}, {@code m7i-flex.2xlarge}. */
+    static final Pattern INSTANCE_TYPE = Pattern.compile("[a-z][a-z0-9-]*\\.[a-z0-9-]+");
 
     @Override
     public void register(Registry registry) {
@@ -90,5 +102,82 @@ public final class BuiltInExpectations implements ExpectationAnnotations {
         registry.add(
                 ExpectNodeRemoved.class,
                 a -> KubeExpectations.nodeRemoved(Windows.of("ExpectNodeRemoved", a.from(), a.within())));
+        registerBlacklist(registry);
+    }
+
+    private static void registerBlacklist(Registry registry) {
+        registry.add(ExpectBlacklisted.class, a -> {
+            checkTypes("ExpectBlacklisted", a.instanceTypes());
+            return BlacklistExpectations.blacklisted(
+                    List.of(a.instanceTypes()),
+                    lifecycle("ExpectBlacklisted", a.lifecycle()),
+                    minExpiry(a.minExpiry()),
+                    Windows.of("ExpectBlacklisted", a.from(), a.within()));
+        });
+        registry.add(ExpectNotBlacklisted.class, a -> {
+            if (a.instanceTypes().length == 0) {
+                throw new SpotDrillConfigurationException(Messages.attr("ExpectNotBlacklisted", "instanceTypes", "{}")
+                        + ": names no type; name the types that must stay off the blacklist, e.g."
+                        + " instanceTypes = {\"m5.large\", \"t3.large\"}");
+            }
+            checkTypes("ExpectNotBlacklisted", a.instanceTypes());
+            return BlacklistExpectations.notBlacklisted(
+                    List.of(a.instanceTypes()),
+                    lifecycle("ExpectNotBlacklisted", a.lifecycle()),
+                    Windows.of("ExpectNotBlacklisted", a.from(), a.within()));
+        });
+        registry.add(ExpectBlacklistMatchesAdvisor.class, a -> {
+            if (!SpotAdvisorFeed.OPERATING_SYSTEMS.contains(a.os())) {
+                throw new SpotDrillConfigurationException(Messages.attr("ExpectBlacklistMatchesAdvisor", "os", a.os())
+                        + ": the Spot Advisor feed rates Linux and Windows (case matters); use os = \"Linux\" or"
+                        + " os = \"Windows\"");
+            }
+            if (a.threshold() < 0 || a.threshold() > 100) {
+                throw new SpotDrillConfigurationException(
+                        Messages.attr("ExpectBlacklistMatchesAdvisor", "threshold", a.threshold())
+                                + ": an interruption threshold is a percentage from 0 to 100; use the blacklister's"
+                                + " INTERRUPTION_THRESHOLD, e.g. threshold = 10");
+            }
+            return BlacklistExpectations.matchesAdvisor(
+                    a.os(), a.threshold(), Windows.of("ExpectBlacklistMatchesAdvisor", a.from(), a.within()));
+        });
+        registry.add(RunCronJob.class, a -> {
+            if (!CronJobs.valid(a.value())) {
+                throw new SpotDrillConfigurationException(Messages.attr("RunCronJob", "value", a.value())
+                        + ": not a CronJob's namespace/name; write it like @RunCronJob(\"cast-ai/spot-blacklist\")");
+            }
+            return CronJobs.run(a.value(), Windows.of("RunCronJob", Moment.START, a.within()));
+        });
+    }
+
+    private static void checkTypes(String annotation, String[] types) {
+        for (String t : types) {
+            if (t == null || !INSTANCE_TYPE.matcher(t).matches()) {
+                throw new SpotDrillConfigurationException(Messages.attr(annotation, "instanceTypes", t)
+                        + ": not an EC2 instance type; write it as family.size, e.g. \"c5.large\"");
+            }
+        }
+    }
+
+    private static String lifecycle(String annotation, String lifecycle) {
+        if (!BlacklistExpectations.LIFECYCLES.contains(lifecycle)) {
+            throw new SpotDrillConfigurationException(Messages.attr(annotation, "lifecycle", lifecycle)
+                    + ": a CAST AI blacklist entry's lifecycle is spot, on-demand or all; use one of those");
+        }
+        return lifecycle;
+    }
+
+    private static Duration minExpiry(String text) {
+        try {
+            Duration d = Duration.parse(text.trim());
+            if (!d.isNegative()) {
+                return d;
+            }
+        } catch (DateTimeParseException e) {
+            // below
+        }
+        throw new SpotDrillConfigurationException(Messages.attr("ExpectBlacklisted", "minExpiry", text)
+                + ": not an ISO-8601 duration of zero or more; write it like \"PT4H\" (the blacklister's"
+                + " BLACKLIST_HOURS, less a margin), or \"PT0S\" for any expiry");
     }
 }

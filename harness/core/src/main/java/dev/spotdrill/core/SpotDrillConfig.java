@@ -45,6 +45,8 @@ public final class SpotDrillConfig {
     public static final String CASTAI_ORGANIZATION_ID = "spotdrill.castai.organizationId";
     /** The CAST AI cluster id whose blacklist is read. */
     public static final String CASTAI_CLUSTER_ID = "spotdrill.castai.clusterId";
+    /** How often (world time) the CAST AI source reads the blacklist, which has no watch; default {@code PT10S}. */
+    public static final String CASTAI_POLL_INTERVAL = "spotdrill.castai.pollInterval";
 
     private final Function<String, Optional<String>> first;
     private final Function<String, String> env;

@@ -56,19 +56,38 @@ public final class CastAiClient {
     private final CastAiSettings settings;
     private final WorldClock clock;
     private final HttpClient http;
+    private final int attempts;
 
-    private CastAiClient(CastAiSettings settings, WorldClock clock) {
+    private CastAiClient(CastAiSettings settings, WorldClock clock, HttpClient http, int attempts) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.http = HttpClient.newBuilder()
-                .connectTimeout(Duration.ofSeconds(10))
-                .version(HttpClient.Version.HTTP_1_1)
-                .build();
+        this.http = http;
+        this.attempts = attempts;
     }
 
     /** A client with these settings; retries wait in the clock's world time. */
     public static CastAiClient create(CastAiSettings settings, WorldClock clock) {
-        return new CastAiClient(settings, clock);
+        return new CastAiClient(
+                settings,
+                clock,
+                HttpClient.newBuilder()
+                        .connectTimeout(Duration.ofSeconds(10))
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .build(),
+                MAX_ATTEMPTS);
+    }
+
+    /**
+     * This client, making at most {@code attempts} attempts per call (1: no retry), for a caller that retries on its
+     * own schedule, such as a poller whose next poll is the retry.
+     *
+     * @throws IllegalArgumentException when {@code attempts} is not between 1 and {@value #MAX_ATTEMPTS}
+     */
+    public CastAiClient withMaxAttempts(int attempts) {
+        if (attempts < 1 || attempts > MAX_ATTEMPTS) {
+            throw new IllegalArgumentException("attempts must be between 1 and " + MAX_ATTEMPTS + ", was " + attempts);
+        }
+        return new CastAiClient(settings, clock, http, attempts);
     }
 
     /** The API's base URL. */
@@ -168,7 +187,7 @@ public final class CastAiClient {
         Instant firstAttempt = clock.now();
         String lastProblem = "";
         int lastStatus = 0;
-        for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        for (int attempt = 1; attempt <= attempts; attempt++) {
             HttpRequest.Builder rb = HttpRequest.newBuilder(uri)
                     .timeout(TIMEOUT)
                     .header("X-API-Key", settings.apiKey().reveal())
@@ -205,12 +224,12 @@ public final class CastAiClient {
                 throw new CastAiException(
                         "interrupted while calling CAST AI " + operation + " at " + settings.url(), 0, e);
             }
-            if (attempt < MAX_ATTEMPTS) {
+            if (attempt < attempts) {
                 LOG.debug(
                         "CAST AI {} attempt {} of {}: {}; retrying in {} (world time)",
                         operation,
                         attempt,
-                        MAX_ATTEMPTS,
+                        attempts,
                         lastProblem,
                         wait);
                 Backoff.pause(clock, wait);
@@ -219,7 +238,8 @@ public final class CastAiClient {
         }
         long seconds = Duration.between(firstAttempt, clock.now()).toSeconds();
         throw new CastAiException(
-                "CAST AI " + operation + " at " + settings.url() + " failed " + MAX_ATTEMPTS + " times over " + seconds
+                "CAST AI " + operation + " at " + settings.url() + " failed " + attempts
+                        + (attempts == 1 ? " time" : " times") + " over " + seconds
                         + " s (world time) for organization " + settings.organizationId() + ", cluster "
                         + settings.clusterId() + "; last: " + lastProblem
                         + ". CAST AI is throttling or unavailable: retry later, or check " + SpotDrillConfig.CASTAI_URL,

@@ -26,7 +26,10 @@ public record Evaluation(Optional<Instant> metAt, Optional<Instant> violatedAt, 
         return new Evaluation(Optional.empty(), Optional.empty(), lastSeen);
     }
 
-    /** A continuous expectation broke at the given time. */
+    /**
+     * A continuous expectation broke at the given time; or an eventual one can no longer be met (a Job that failed),
+     * which misses it at once.
+     */
     public static Evaluation violatedAt(Instant at, String lastSeen) {
         return new Evaluation(Optional.empty(), Optional.of(at), lastSeen);
     }

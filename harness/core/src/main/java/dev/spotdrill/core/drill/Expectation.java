@@ -9,7 +9,9 @@ import java.util.List;
  *
  * <p>An expectation names the {@link Source}s it needs through {@link #sources()}; it judges only the timeline.
  *
- * <p>An <em>eventual</em> expectation (the default) is met by the first matching observation inside its window.
+ * <p>An <em>eventual</em> expectation (the default) is met by the first matching observation inside its window. It
+ * may also report {@code violatedAt} when it can no longer be met (a Job that failed): it is then missed at once,
+ * without waiting for its deadline.
  * A {@linkplain #continuous() continuous} one (availability) must hold for the whole window and is decided at
  * the deadline, or at its first violation. It reports {@code metAt} while it has evidence that it held so far; at
  * the deadline, no violation without such evidence is a miss, never a pass.

@@ -60,7 +60,9 @@ final class Judge {
             Instant deadline = deadline(w, windowStart);
             untilOrLimit(alias, deadline.plus(GRACE_WORLD), poll, () -> {
                 Evaluation ev = e.evaluate(timeline, t, windowStart, deadline);
-                return e.continuous() ? ev.violatedAt().isPresent() : ev.metAt().isPresent();
+                // an eventual expectation that can no longer be met (a Job that failed) is decided at once too
+                return ev.violatedAt().isPresent()
+                        || (!e.continuous() && ev.metAt().isPresent());
             });
         }
         return decide(e, t, true).orElseThrow();
@@ -111,6 +113,9 @@ final class Judge {
         }
         if (ev.metAt().isPresent() && !ev.metAt().get().isAfter(deadline)) {
             return Optional.of(met(e, t, windowStart, deadline, ev.metAt().get(), ev.lastSeen()));
+        }
+        if (ev.violatedAt().isPresent() && !ev.violatedAt().get().isAfter(deadline)) {
+            return Optional.of(missed(e, t, Optional.of(windowStart), Optional.of(deadline), ev.lastSeen()));
         }
         if (!past) {
             return Optional.empty();

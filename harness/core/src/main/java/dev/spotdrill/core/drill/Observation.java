@@ -8,8 +8,8 @@ import java.util.Objects;
  * One timestamped fact that a probe saw.
  *
  * @param at world time of the observation
- * @param source the probe: {@code fis}, {@code imds}, {@code ec2}, {@code kube}, {@code events}, {@code castai} or
- *     {@code harness}
+ * @param source the probe: {@code fis}, {@code imds}, {@code ec2}, {@code kube}, {@code events}, {@code castai},
+ *     {@code spotAdvisor}, {@code cronjob} or {@code harness}
  * @param targetId the instance id the fact is about, or empty for a drill-level fact
  * @param kind what happened, for example {@code NOTICE} or {@code TAINT_ADDED}; see {@link Kinds}
  * @param detail a one-line human description

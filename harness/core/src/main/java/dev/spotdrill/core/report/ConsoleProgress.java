@@ -53,8 +53,11 @@ public final class ConsoleProgress implements DrillListener {
     public void drillStarted(DrillInfo drill) {
         World w = drill.world();
         print(drill.testName() + " · drill " + drill.runId() + " · world " + w.name() + " (" + w.region() + ", pace "
-                + TimelineSvg.number(w.clock().pace()) + ") · lead time "
-                + drill.spec().leadTimeText() + " · "
+                + TimelineSvg.number(w.clock().pace()) + ") · "
+                + (drill.spec().observationOnly()
+                        ? "observation-only (no FIS experiment)"
+                        : "lead time " + drill.spec().leadTimeText())
+                + " · "
                 + drill.spec().expectations().size() + " expectation"
                 + (drill.spec().expectations().size() == 1 ? "" : "s"));
     }
@@ -73,6 +76,10 @@ public final class ConsoleProgress implements DrillListener {
 
     @Override
     public void targetsResolved(DrillInfo drill, List<Target> targets, long seed) {
+        if (drill.spec().observationOnly()) {
+            print("no targets: the drill only observes (no @SpotInterruption)");
+            return;
+        }
         print(targets.size() + " target" + (targets.size() == 1 ? "" : "s") + " (seed " + seed + "): "
                 + targets.stream().map(Target::describe).collect(Collectors.joining(", ")));
     }

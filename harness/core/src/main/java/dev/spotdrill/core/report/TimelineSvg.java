@@ -66,8 +66,10 @@ public final class TimelineSvg {
                 .append(w.region())
                 .append(" · pace ")
                 .append(number(w.clock().pace()))
-                .append(" · lead time ")
-                .append(drill.spec().leadTimeText());
+                .append(
+                        drill.spec().observationOnly()
+                                ? " · observation-only"
+                                : " · lead time " + drill.spec().leadTimeText());
         report.experimentId().ifPresent(id -> sub.append(" · experiment ").append(id));
         report.experimentStatus().ifPresent(s -> sub.append(" (").append(s).append(')'));
         report.failure().ifPresent(f -> sub.append(" · drill failed: ").append(ReportText.oneLine(f.getMessage())));
@@ -532,15 +534,22 @@ public final class TimelineSvg {
             svg.append("<g class=\"legend\">\n");
             double x = MARGIN;
             double y = top + 12;
+            // an observation-only drill has no INTERRUPTION, and REBALANCE and NOTICE only if a source saw them
+            boolean interrupting = timeline.interruptionTime().isPresent();
+            boolean moments = interrupting
+                    || timeline.moment(Moment.REBALANCE, "").isPresent()
+                    || timeline.moment(Moment.NOTICE, "").isPresent();
             line(x, y - 10, x, y + 2, "#1f883d", 2, null);
-            text(x + 6, y, "START / INTERRUPTION (red)", "start", null, null);
-            x += 190;
-            line(x, y - 10, x, y + 2, "#bf8700", 1.5, "5,3");
-            text(x + 6, y, "REBALANCE", "start", null, null);
-            x += 90;
-            line(x, y - 10, x, y + 2, "#8250df", 1.5, "5,3");
-            text(x + 6, y, "NOTICE (per target)", "start", null, null);
-            x += 140;
+            text(x + 6, y, interrupting ? "START / INTERRUPTION (red)" : "START", "start", null, null);
+            x += interrupting ? 190 : 60;
+            if (moments) {
+                line(x, y - 10, x, y + 2, "#bf8700", 1.5, "5,3");
+                text(x + 6, y, "REBALANCE", "start", null, null);
+                x += 90;
+                line(x, y - 10, x, y + 2, "#8250df", 1.5, "5,3");
+                text(x + 6, y, "NOTICE (per target)", "start", null, null);
+                x += 140;
+            }
             svg.append("<rect x=\"")
                     .append(n(x))
                     .append("\" y=\"")

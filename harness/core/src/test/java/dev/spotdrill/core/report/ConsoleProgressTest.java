@@ -68,6 +68,40 @@ class ConsoleProgressTest {
     }
 
     @Test
+    void anObservationOnlyDrillSaysSoInsteadOfALeadTimeAndTargets() {
+        DrillInfo only = new DrillInfo(
+                "run-2",
+                "BlacklistChecks.nightly",
+                Fixtures.labWorld(),
+                dev.spotdrill.core.drill.DrillSpec.observationOnly(List.of()));
+        console.drillStarted(only);
+        console.targetsResolved(only, List.of(), 7);
+        console.momentReached(only, Moment.START, "", at(0));
+        console.drillFinished(
+                only,
+                new dev.spotdrill.core.drill.DrillReport(
+                        List.of(),
+                        0L,
+                        java.util.Optional.empty(),
+                        java.util.Optional.empty(),
+                        java.util.Optional.empty(),
+                        java.util.Optional.empty(),
+                        java.util.Optional.empty(),
+                        new dev.spotdrill.core.drill.Timeline(),
+                        List.of(),
+                        java.util.Optional.empty(),
+                        Map.of()));
+
+        assertThat(lines)
+                .containsExactly(
+                        "[spotdrill] BlacklistChecks.nightly · drill run-2 · world lab (us-east-1, pace 60)"
+                                + " · observation-only (no FIS experiment) · 0 expectations",
+                        "[spotdrill] no targets: the drill only observes (no @SpotInterruption)",
+                        "[spotdrill] START +0.0s",
+                        "[spotdrill] drill run-2 passed: 0/0 met");
+    }
+
+    @Test
     void reportsFailuresProbeErrorsAndAMissingStart() {
         console.phaseFinished(
                 drill, Phase.GUARDRAILS, new GuardrailException("Guardrail refused i-0abc: not Spot\nmore"));
