@@ -370,22 +370,32 @@ public final class LabJobs implements AutoCloseable {
         editCronJobStatus(s -> s.setLastScheduleTime(scheduled.toString()));
     }
 
+    /**
+     * Writes the CronJob's status as its controller would: a stale version's 409 (the Job thread and the schedule
+     * thread both write it, and so may a user) is retried with a fresh read, so no write is lost.
+     */
     private void editCronJobStatus(java.util.function.Consumer<CronJobStatus> change) {
-        try {
-            client.batch()
-                    .v1()
-                    .cronjobs()
-                    .inNamespace(spec.namespace())
-                    .withName(spec.name())
-                    .editStatus(cj -> {
-                        if (cj.getStatus() == null) {
-                            cj.setStatus(new CronJobStatus());
-                        }
-                        change.accept(cj.getStatus());
-                        return cj;
-                    });
-        } catch (KubernetesClientException e) {
-            LOG.debug("CronJob status not updated: {}", e.getMessage());
+        for (int attempt = 1; ; attempt++) {
+            try {
+                client.batch()
+                        .v1()
+                        .cronjobs()
+                        .inNamespace(spec.namespace())
+                        .withName(spec.name())
+                        .editStatus(cj -> {
+                            if (cj.getStatus() == null) {
+                                cj.setStatus(new CronJobStatus());
+                            }
+                            change.accept(cj.getStatus());
+                            return cj;
+                        });
+                return;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt >= 10) {
+                    LOG.debug("CronJob status not updated: {}", e.getMessage());
+                    return;
+                }
+            }
         }
     }
 
