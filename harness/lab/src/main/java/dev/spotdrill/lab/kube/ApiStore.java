@@ -427,7 +427,7 @@ final class ApiStore {
             for (ObjectNode o : list(type, namespace, filter).items()) {
                 w.enqueue(new Event("ADDED", o));
             }
-            w.lastRv = rv;
+            w.sentRv = rv;
             if (initialEvents) {
                 ObjectNode mark = bookmarkObject(type, rv);
                 ((ObjectNode) mark.get("metadata")).putObject("annotations").put(INITIAL_EVENTS_END, "true");
@@ -444,13 +444,12 @@ final class ApiStore {
             if (from < compactedRv) {
                 throw ApiException.gone("too old resource version: " + from + " (" + compactedRv + ")");
             }
-            w.lastRv = Math.max(from, 0);
+            w.sentRv = Math.min(from, rv);
             for (Change c : history) {
                 if (c.type().equals(type) && c.rv() > from) {
                     w.offer(c, deletedState(c));
                 }
             }
-            w.lastRv = Math.max(w.lastRv, Math.min(from, rv));
         }
         watches.add(w);
         return w;
@@ -465,11 +464,15 @@ final class ApiStore {
         return gone;
     }
 
-    /** Queues a bookmark at the current resourceVersion when the watch has not been told of it yet. */
+    /**
+     * Queues a bookmark at the current resourceVersion when the watch has not been told of it yet (changes its
+     * filter left out moved the version on). Every change up to that version has been offered to the watch under
+     * this lock, so a client that resumes from the bookmark misses nothing.
+     */
     synchronized void bookmark(Watch w) {
-        if (w.bookmarks && !w.closed && rv > w.lastRv && w.queue.isEmpty()) {
+        if (w.bookmarks && !w.closed && rv > w.sentRv && w.queue.isEmpty()) {
             w.enqueue(new Event("BOOKMARK", bookmarkObject(w.type, rv)));
-            w.lastRv = rv;
+            w.sentRv = rv;
         }
     }
 
@@ -500,7 +503,8 @@ final class ApiStore {
         final boolean bookmarks;
         private final LinkedBlockingQueue<Event> queue = new LinkedBlockingQueue<>();
         private volatile boolean closed;
-        private long lastRv;
+        /** The newest resourceVersion this watch has queued (an event or a bookmark). */
+        private long sentRv;
 
         private Watch(ApiResources.Type type, String namespace, Selectors.Filter filter, boolean bookmarks) {
             this.type = type;
@@ -530,8 +534,10 @@ final class ApiStore {
                 ObjectNode last = c.before().deepCopy();
                 ((ObjectNode) last.get("metadata")).put("resourceVersion", Long.toString(c.rv()));
                 enqueue(new Event("DELETED", last));
+            } else {
+                return;
             }
-            lastRv = Math.max(lastRv, c.rv());
+            sentRv = Math.max(sentRv, c.rv());
         }
 
         private void enqueue(Event e) {

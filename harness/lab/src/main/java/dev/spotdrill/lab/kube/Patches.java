@@ -66,11 +66,7 @@ final class Patches {
             switch (kind) {
                 case "add" -> doc = add(doc, path, value(op));
                 case "remove" -> doc = remove(doc, path, op);
-                case "replace" -> {
-                    get(doc, path, op);
-                    doc = remove(doc, path, op);
-                    doc = add(doc, path, value(op));
-                }
+                case "replace" -> doc = replace(doc, path, value(op), op);
                 case "move" -> {
                     String from = op.path("from").asText(null);
                     JsonNode v = get(doc, requireFrom(from, op), op);
@@ -177,6 +173,22 @@ final class Patches {
             }
         } else {
             throw unprocessable("add operation does not apply: the parent of " + path + " is not a container");
+        }
+        return doc;
+    }
+
+    private static JsonNode replace(JsonNode doc, String path, JsonNode value, JsonNode op) {
+        get(doc, path, op);
+        List<String> parts = pointer(path);
+        if (parts.isEmpty()) {
+            return value.deepCopy();
+        }
+        JsonNode parent = parentOf(doc, parts, path);
+        String last = parts.get(parts.size() - 1);
+        if (parent.isObject()) {
+            ((ObjectNode) parent).set(last, value.deepCopy());
+        } else {
+            ((ArrayNode) parent).set(index(last), value.deepCopy());
         }
         return doc;
     }
