@@ -7,15 +7,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.spotdrill.core.WorldClock;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +24,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
@@ -72,7 +67,7 @@ final class KubeApiServer implements AutoCloseable {
     private final Tables tables;
     private final Duration bookmarkInterval;
     private final ExecutorService pool;
-    private final HttpServer server;
+    private final ApiHttpServer http;
     private final URI url;
     private final Map<String, List<String>> podLogs = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> counters = new ConcurrentHashMap<>();
@@ -101,24 +96,12 @@ final class KubeApiServer implements AutoCloseable {
             return t;
         });
         try {
-            HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 128);
-            s.createContext("/", this::handle);
-            s.setExecutor(pool);
-            // started from a pool thread so that the JDK's dispatcher thread is a daemon too
-            pool.submit(s::start).get();
-            this.server = s;
+            this.http = new ApiHttpServer(InetAddress.getByName("127.0.0.1"), pool, this::handle);
         } catch (IOException e) {
             pool.shutdownNow();
             throw new UncheckedIOException("cannot open the lab's Kubernetes API port on 127.0.0.1", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            pool.shutdownNow();
-            throw new IllegalStateException("interrupted while starting the lab's Kubernetes API server", e);
-        } catch (ExecutionException e) {
-            pool.shutdownNow();
-            throw new IllegalStateException("cannot start the lab's Kubernetes API server", e.getCause());
         }
-        this.url = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/");
+        this.url = URI.create("http://127.0.0.1:" + http.port() + "/");
     }
 
     static KubeApiServer start(WorldClock clock) {
@@ -162,11 +145,11 @@ final class KubeApiServer implements AutoCloseable {
 
     private record Target(ApiResources.Type type, String namespace, String name, String subresource) {}
 
-    private void handle(HttpExchange ex) throws IOException {
+    private void handle(ApiHttpServer.Exchange ex) throws IOException {
         try {
-            String path = ex.getRequestURI().getRawPath();
-            Map<String, String> query = query(ex.getRequestURI().getRawQuery());
-            String method = ex.getRequestMethod().toUpperCase(Locale.ROOT);
+            String path = ex.rawPath();
+            Map<String, String> query = query(ex.rawQuery());
+            String method = ex.method();
             if (path.length() > 1 && path.endsWith("/")) {
                 path = path.substring(0, path.length() - 1);
             }
@@ -175,16 +158,13 @@ final class KubeApiServer implements AutoCloseable {
             }
         } catch (ApiException e) {
             sendJson(ex, e.code, e.status());
-        } catch (IOException e) {
-            LOG.debug("kube API: client went away: {}", e.toString());
-            ex.close();
         } catch (RuntimeException e) {
-            LOG.warn("kube API: {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
+            LOG.warn("kube API: {} {} failed", ex.method(), ex.rawPath(), e);
             sendJson(ex, 500, ApiException.status(500, "InternalError", "lab API server error: " + e, null));
         }
     }
 
-    private boolean discovery(HttpExchange ex, String method, String path) throws IOException {
+    private boolean discovery(ApiHttpServer.Exchange ex, String method, String path) throws IOException {
         if (!method.equals("GET") && !method.equals("HEAD")) {
             return false;
         }
@@ -207,11 +187,7 @@ final class KubeApiServer implements AutoCloseable {
                 return true;
             }
             case "/api" -> {
-                sendJson(
-                        ex,
-                        200,
-                        ApiResources.apiVersions(
-                                "127.0.0.1:" + server.getAddress().getPort()));
+                sendJson(ex, 200, ApiResources.apiVersions("127.0.0.1:" + http.port()));
                 return true;
             }
             case "/apis" -> {
@@ -296,10 +272,11 @@ final class KubeApiServer implements AutoCloseable {
         return new Target(type, namespace, name, sub);
     }
 
-    private void resource(HttpExchange ex, String method, String path, Map<String, String> query) throws IOException {
+    private void resource(ApiHttpServer.Exchange ex, String method, String path, Map<String, String> query)
+            throws IOException {
         boolean watchPath = path.matches("/apis?/(v1|[^/]+/[^/]+)/watch/.*");
         Target t = target(path);
-        String accept = ex.getRequestHeaders().getFirst("Accept");
+        String accept = ex.header("Accept");
         boolean table = Tables.wanted(accept);
         switch (method) {
             case "GET", "HEAD" -> {
@@ -488,16 +465,13 @@ final class KubeApiServer implements AutoCloseable {
         return (ObjectNode) body;
     }
 
-    private static String contentType(HttpExchange ex) {
-        String ct = ex.getRequestHeaders().getFirst("Content-Type");
+    private static String contentType(ApiHttpServer.Exchange ex) {
+        String ct = ex.header("Content-Type");
         return ct == null ? "" : ct;
     }
 
-    private static JsonNode body(HttpExchange ex) throws IOException {
-        byte[] bytes;
-        try (InputStream in = ex.getRequestBody()) {
-            bytes = in.readAllBytes();
-        }
+    private static JsonNode body(ApiHttpServer.Exchange ex) throws IOException {
+        byte[] bytes = ex.body();
         if (bytes.length == 0) {
             return NODES.objectNode();
         }
@@ -525,7 +499,7 @@ final class KubeApiServer implements AutoCloseable {
 
     // ------------------------------------------------------------------ list, watch
 
-    private void list(HttpExchange ex, Target t, Map<String, String> q, boolean table) throws IOException {
+    private void list(ApiHttpServer.Exchange ex, Target t, Map<String, String> q, boolean table) throws IOException {
         Selectors.Filter filter = Selectors.parse(t.type(), q.get("labelSelector"), q.get("fieldSelector"));
         ApiStore.Listing listing = store.list(t.type(), t.namespace(), filter);
         if ("Exact".equals(q.get("resourceVersionMatch"))
@@ -588,8 +562,8 @@ final class KubeApiServer implements AutoCloseable {
         return l;
     }
 
-    private void watch(HttpExchange ex, Target t, Map<String, String> q, boolean table) throws IOException {
-        String upgrade = ex.getRequestHeaders().getFirst("Upgrade");
+    private void watch(ApiHttpServer.Exchange ex, Target t, Map<String, String> q, boolean table) throws IOException {
+        String upgrade = ex.header("Upgrade");
         if (upgrade != null && upgrade.toLowerCase(Locale.ROOT).contains("websocket")) {
             // No WebSocket here: a plain 200 makes Fabric8 retry as an HTTP watch at once.
             send(ex, 200, "application/json", new byte[0]);
@@ -610,20 +584,15 @@ final class KubeApiServer implements AutoCloseable {
                 throw e;
             }
             // As the real server does: 200, then one ERROR event carrying the 410 Status.
-            ex.getResponseHeaders().set("Content-Type", "application/json");
-            ex.sendResponseHeaders(200, 0);
-            try (OutputStream out = ex.getResponseBody()) {
+            try (OutputStream out = ex.stream(200, "application/json")) {
                 out.write(line("ERROR", e.status()));
             }
-            ex.close();
             return;
         }
         open.add(w);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(wallTimeoutMillis);
-        ex.getResponseHeaders().set("Content-Type", "application/json");
-        ex.getResponseHeaders().set("Cache-Control", "no-cache, private");
-        ex.sendResponseHeaders(200, 0);
-        OutputStream out = ex.getResponseBody();
+        ex.setHeader("Cache-Control", "no-cache, private");
+        OutputStream out = ex.stream(200, "application/json");
         try {
             while (!closed) {
                 long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
@@ -664,7 +633,6 @@ final class KubeApiServer implements AutoCloseable {
             } catch (IOException e) {
                 // the client is gone
             }
-            ex.close();
         }
     }
 
@@ -737,7 +705,7 @@ final class KubeApiServer implements AutoCloseable {
         });
     }
 
-    private void log(HttpExchange ex, Target t, Map<String, String> q) throws IOException {
+    private void log(ApiHttpServer.Exchange ex, Target t, Map<String, String> q) throws IOException {
         ObjectNode pod = store.require(t.type(), t.namespace(), t.name());
         List<String> containers = new ArrayList<>();
         Map<String, String> images = new LinkedHashMap<>();
@@ -815,23 +783,13 @@ final class KubeApiServer implements AutoCloseable {
         return out;
     }
 
-    private static void sendJson(HttpExchange ex, int status, JsonNode body) throws IOException {
+    private static void sendJson(ApiHttpServer.Exchange ex, int status, JsonNode body) throws IOException {
         send(ex, status, "application/json", JSON.writeValueAsBytes(body));
     }
 
-    private static void send(HttpExchange ex, int status, String contentType, byte[] body) throws IOException {
-        try {
-            ex.getResponseHeaders().set("Content-Type", contentType);
-            boolean head = ex.getRequestMethod().equalsIgnoreCase("HEAD");
-            ex.sendResponseHeaders(status, body.length == 0 || head ? -1 : body.length);
-            if (body.length > 0 && !head) {
-                try (OutputStream out = ex.getResponseBody()) {
-                    out.write(body);
-                }
-            }
-        } finally {
-            ex.close();
-        }
+    private static void send(ApiHttpServer.Exchange ex, int status, String contentType, byte[] body)
+            throws IOException {
+        ex.respond(status, contentType, body);
     }
 
     /** Ends the watches, stops the server and its threads. Idempotent. */
@@ -842,7 +800,7 @@ final class KubeApiServer implements AutoCloseable {
         }
         closed = true;
         store.closeAllWatches();
-        server.stop(0);
+        http.close();
         pool.shutdownNow();
         try {
             if (!pool.awaitTermination(5, TimeUnit.SECONDS)) {
