@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -184,9 +186,15 @@ class AwsCliTest {
                         .out())
                 .endsWith("\n404");
 
-        JsonNode started = json(aws("fis", "start-experiment", "--experiment-template-id", templateId));
-        String experimentId = started.at("/experiment/id").asText();
-        await().atMost(Duration.ofSeconds(30))
+        // curl polls from before the start, so a slow CLI exit on a busy machine cannot make it miss the notice
+        CompletableFuture<Cli.Result> start = CompletableFuture.supplyAsync(() -> {
+            try {
+                return aws("fis", "start-experiment", "--experiment-template-id", templateId);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await().atMost(Duration.ofSeconds(60))
                 .pollInterval(Duration.ofMillis(100))
                 .untilAsserted(() -> assertThat(curl(
                                         "-w",
@@ -196,6 +204,9 @@ class AwsCliTest {
                                         imds + "/latest/meta-data/spot/instance-action")
                                 .out())
                         .matches("(?s)\\{\"action\":\"terminate\",\"time\":\"[0-9TZ:-]+\"}\n200"));
+        String experimentId =
+                json(start.get(60, TimeUnit.SECONDS)).at("/experiment/id").asText();
+        assertThat(experimentId).startsWith("EXP");
         await().atMost(Duration.ofSeconds(60))
                 .pollInterval(Duration.ofMillis(500))
                 .untilAsserted(() -> assertThat(json(aws("fis", "get-experiment", "--id", experimentId))
