@@ -3,7 +3,6 @@ package dev.spotdrill.lab.kube;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -220,13 +219,6 @@ final class ApiResources {
                 .orElseThrow(() -> new IllegalArgumentException("the lab serves no " + groupVersion + "/" + plural));
     }
 
-    /** The resource whose objects carry this apiVersion and kind. */
-    static Optional<Type> byKind(String apiVersion, String kind) {
-        return TYPES.stream()
-                .filter(t -> t.groupVersion().equals(apiVersion) && t.kind().equals(kind))
-                .findFirst();
-    }
-
     static List<String> groupVersions() {
         return TYPES.stream()
                 .map(Type::groupVersion)
@@ -375,14 +367,5 @@ final class ApiResources {
         ArrayNode v = r.putArray("verbs");
         verbs.forEach(v::add);
         return r;
-    }
-
-    /** Names of every resource and short name, for messages. */
-    static List<String> names() {
-        List<String> out = new ArrayList<>();
-        for (Type t : TYPES) {
-            out.add(t.plural());
-        }
-        return out;
     }
 }

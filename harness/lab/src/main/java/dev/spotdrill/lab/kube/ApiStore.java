@@ -119,10 +119,6 @@ final class ApiStore {
         return new Listing(out, rv);
     }
 
-    synchronized int size(ApiResources.Type type) {
-        return data.get(type).size();
-    }
-
     // ------------------------------------------------------------------ writes
 
     /**
@@ -483,10 +479,6 @@ final class ApiStore {
         }
     }
 
-    int watchCount() {
-        return watches.size();
-    }
-
     private static ObjectNode bookmarkObject(ApiResources.Type type, long rv) {
         ObjectNode o = NODES.objectNode();
         o.put("kind", type.kind());
@@ -555,10 +547,6 @@ final class ApiStore {
             }
             Event e = queue.poll(timeoutMillis, TimeUnit.MILLISECONDS);
             return e == null && closed ? new Event("CLOSED", null) : e;
-        }
-
-        boolean isClosed() {
-            return closed;
         }
 
         @Override

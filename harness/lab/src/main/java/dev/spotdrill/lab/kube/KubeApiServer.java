@@ -44,9 +44,11 @@ import org.slf4j.LoggerFactory;
  * {@code pods/log}.
  *
  * <p>Watches are HTTP streams of JSON lines, as the real server sends them: they resume from a resourceVersion
- * (410 Expired once it is older than the history), send bookmarks when asked ({@code allowWatchBookmarks}), honour
- * {@code timeoutSeconds} and {@code sendInitialEvents}. A WebSocket upgrade is answered with a plain 200, which
- * makes Fabric8 fall back to an HTTP watch at once.
+ * (410 Expired once it is older than the history of {@value #DEFAULT_HISTORY} changes), send bookmarks when asked
+ * ({@code allowWatchBookmarks}, at most one a second) so that a filtered watcher stays current, end after
+ * {@code timeoutSeconds} (else after 5 to 10 minutes, as the real server ends them after a random while), and honour
+ * {@code sendInitialEvents}. A WebSocket upgrade is answered with a plain 200, which makes Fabric8 fall back to an
+ * HTTP watch at once.
  *
  * <p>Known differences from a real server: no authentication or admission, no OpenAPI documents, objects are
  * deleted at once (no graceful termination), status written through the main resource is kept, and a namespace is
@@ -71,7 +73,6 @@ final class KubeApiServer implements AutoCloseable {
     private final URI url;
     private final Map<String, List<String>> podLogs = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> counters = new ConcurrentHashMap<>();
-    private final List<ApiStore.Watch> open = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
     KubeApiServer(WorldClock clock, int historyLimit, Duration bookmarkInterval) {
@@ -288,6 +289,18 @@ final class KubeApiServer implements AutoCloseable {
                         count("list", t);
                         list(ex, t, query, table);
                     }
+                    return;
+                }
+                if (t.subresource() == null
+                        && (watchPath || "true".equals(query.get("watch")) || "1".equals(query.get("watch")))) {
+                    // a watch of one object, as the deprecated /watch/.../{name} paths ask for it
+                    Map<String, String> one = new LinkedHashMap<>(query);
+                    String byName =
+                            "metadata.name=" + t.name().replace("\\", "\\\\").replace(",", "\\,");
+                    String fields = query.get("fieldSelector");
+                    one.put("fieldSelector", fields == null || fields.isEmpty() ? byName : fields + "," + byName);
+                    count("watch", t);
+                    watch(ex, new Target(t.type(), t.namespace(), null, null), one, table);
                     return;
                 }
                 count("get", t);
@@ -589,7 +602,6 @@ final class KubeApiServer implements AutoCloseable {
             }
             return;
         }
-        open.add(w);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(wallTimeoutMillis);
         ex.setHeader("Cache-Control", "no-cache, private");
         OutputStream out = ex.stream(200, "application/json");
@@ -627,7 +639,6 @@ final class KubeApiServer implements AutoCloseable {
             LOG.debug("kube API: watch client of {} went away: {}", t.type(), e.toString());
         } finally {
             w.close();
-            open.remove(w);
             try {
                 out.close();
             } catch (IOException e) {

@@ -154,11 +154,6 @@ public final class LabCluster implements AutoCloseable {
         return spec;
     }
 
-    /** The API server itself, for the lab's tests. */
-    KubeApiServer api() {
-        return api;
-    }
-
     /** The node backed by the instance, if any. */
     public Optional<String> nodeNameFor(String instanceId) {
         return Optional.ofNullable(nodeByInstance.get(instanceId));

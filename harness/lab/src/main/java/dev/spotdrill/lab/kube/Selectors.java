@@ -45,10 +45,6 @@ final class Selectors {
             }
             return true;
         }
-
-        boolean isEmpty() {
-            return labels == null && fields.isEmpty();
-        }
     }
 
     /**

@@ -255,6 +255,21 @@ class KubeWatchTest {
         assertThat(events).noneMatch(e -> e.at("/object/metadata/name").asText().equals("p2"));
     }
 
+    @Test
+    void aWatchOfOneObjectByItsPathSeesOnlyThatObject() throws Exception {
+        api = new ApiServerFixture();
+        api.pod("shop", "p1", "node-1", "checkout");
+        api.pod("shop", "p2", "node-1", "checkout");
+
+        HttpResponse<String> r = api.get("api/v1/watch/namespaces/shop/pods/p1?timeoutSeconds=1", null);
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body().lines().map(KubeWatchTest::parse)).singleElement().satisfies(e -> {
+            assertThat(e.path("type").asText()).isEqualTo("ADDED");
+            assertThat(e.at("/object/metadata/name").asText()).isEqualTo("p1");
+        });
+    }
+
     private static JsonNode parse(String line) {
         try {
             return JSON.readTree(line);
