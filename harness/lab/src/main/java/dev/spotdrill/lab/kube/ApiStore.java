@@ -479,6 +479,11 @@ final class ApiStore {
         }
     }
 
+    /** How many watches are open now. */
+    int watchCount() {
+        return watches.size();
+    }
+
     private static ObjectNode bookmarkObject(ApiResources.Type type, long rv) {
         ObjectNode o = NODES.objectNode();
         o.put("kind", type.kind());

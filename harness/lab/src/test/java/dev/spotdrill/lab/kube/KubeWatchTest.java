@@ -69,6 +69,9 @@ class KubeWatchTest {
                 .inform(recorder);
         informers.add(i);
         i.start().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        // synced means listed; its watch opens just after, and changes made before that would race it
+        waitUpTo()
+                .untilAsserted(() -> assertThat(api.server.store().watchCount()).isPositive());
         return i;
     }
 
@@ -128,6 +131,8 @@ class KubeWatchTest {
                 .inform(seen);
         informers.add(running);
         running.start().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        waitUpTo()
+                .untilAsserted(() -> assertThat(api.server.store().watchCount()).isPositive());
         assertThat(running.getStore().list()).hasSize(1);
 
         api.client.pods().inNamespace("shop").withName("job-1").editStatus(p -> {
@@ -225,7 +230,7 @@ class KubeWatchTest {
         List<String> lines = new CopyOnWriteArrayList<>();
         HttpRequest request = HttpRequest.newBuilder(api.uri("api/v1/pods?watch=true&allowWatchBookmarks=true"
                         + "&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
-                        + "&fieldSelector=spec.nodeName%3Dnode-1&timeoutSeconds=3"))
+                        + "&fieldSelector=spec.nodeName%3Dnode-1&timeoutSeconds=5"))
                 .build();
         var response = api.http
                 .sendAsync(request, HttpResponse.BodyHandlers.ofLines())
