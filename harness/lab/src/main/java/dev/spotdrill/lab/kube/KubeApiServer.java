@@ -59,7 +59,7 @@ final class KubeApiServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final YAMLMapper YAML = new YAMLMapper();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-    static final int DEFAULT_HISTORY = 20_000;
+    static final int DEFAULT_HISTORY = 5_000;
     static final Duration DEFAULT_BOOKMARK_INTERVAL = Duration.ofSeconds(1);
 
     private final WorldClock clock;
