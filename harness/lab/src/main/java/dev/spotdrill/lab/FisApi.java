@@ -179,6 +179,12 @@ final class FisApi implements HttpHandler {
         if (p.length == 4 && p[1].equals("experiments") && p[3].equals("resolvedTargets") && method.equals("GET")) {
             return new Route("ListExperimentResolvedTargets", Http.decodePathSegment(p[2]));
         }
+        if (p.length == 2 && p[1].equals("actions") && method.equals("GET")) {
+            return new Route("ListActions", null);
+        }
+        if (p.length == 3 && p[1].equals("actions") && method.equals("GET")) {
+            return new Route("GetAction", Http.decodePathSegment(p[2]));
+        }
         if (p.length == 3 && p[1].equals("tags")) {
             String arn = Http.decodePathSegment(p[2]);
             return switch (method) {
@@ -215,6 +221,16 @@ final class FisApi implements HttpHandler {
             }
             case "StopExperiment" -> stopExperiment(experiment(r.id));
             case "ListExperimentResolvedTargets" -> resolvedTargets(experiment(r.id), query);
+            case "ListActions" -> listActions(query);
+            case "GetAction" ->
+                new Reply(
+                        200,
+                        wrap(
+                                "action",
+                                FisActions.action(r.id, ctx.region())
+                                        .orElseThrow(() -> new ApiError(
+                                                404, "ResourceNotFoundException", "Action " + r.id + " not found."))),
+                        r.id);
             case "ListTagsForResource" -> new Reply(200, wrap("tags", tagsOf(r.id)), r.id);
             case "TagResource" -> {
                 JsonNode tags = parse(body).path("tags");
@@ -931,6 +947,18 @@ final class FisApi implements HttpHandler {
         ObjectNode out = wrap("experiments", arr);
         page.next.ifPresent(n -> out.put("nextToken", n));
         return new Reply(200, out, nullToEmpty(templateId));
+    }
+
+    private Reply listActions(Map<String, String> query) {
+        List<String> ids = FisActions.ids();
+        Page page = page(query, ids.size());
+        ArrayNode arr = NODES.arrayNode();
+        for (String id : ids.subList(page.from, page.to)) {
+            arr.add(FisActions.summary(id, ctx.region()));
+        }
+        ObjectNode out = wrap("actions", arr);
+        page.next.ifPresent(n -> out.put("nextToken", n));
+        return new Reply(200, out, "");
     }
 
     private Reply resolvedTargets(Experiment e, Map<String, String> query) {

@@ -14,7 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * One IMDSv2 server per instance, started on first use, with AEMM's Spot semantics.
  *
  * <p>Tokens come from {@code PUT /latest/api/token} (TTL 1..21600 world seconds, capped by the fault
- * {@code imds.token-ttl}); every GET needs a live token, else 401. Notice times are fixed once shown. Once the
+ * {@code imds.token-ttl}); a token PUT that carries {@code X-Forwarded-For} is refused with 403, as IMDSv2 does; every
+ * GET needs a live token, else 401. Besides the Spot notices it serves what agents read at start-up (see
+ * {@link ImdsMetadata}). Notice times are fixed once shown. Once the
  * instance is terminated or stopped its IMDS answers every request with 503, as a way of saying "this
  * instance is gone" that clients see at once (a refused connection would cost them retries).
  */
@@ -22,6 +24,7 @@ final class ImdsServers implements AutoCloseable {
     static final String TOKEN_HEADER = "X-aws-ec2-metadata-token";
     static final String TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds";
     private static final String META = "/latest/meta-data/";
+    private static final String DYNAMIC = "/latest/dynamic/";
 
     private final LabContext ctx;
     private final Ec2Fleet fleet;
@@ -74,6 +77,10 @@ final class ImdsServers implements AutoCloseable {
             if (!method.equals("PUT")) {
                 return text(405, "Method Not Allowed");
             }
+            if (ex.getRequestHeaders().containsKey("X-Forwarded-For")) {
+                // IMDSv2 refuses token requests that went through a proxy.
+                return text(403, "Forbidden");
+            }
             String ttlText = ex.getRequestHeaders().getFirst(TTL_HEADER);
             long ttl;
             try {
@@ -102,6 +109,22 @@ final class ImdsServers implements AutoCloseable {
             }
             return text(401, "Unauthorized");
         }
+        if (path.equals("/latest") || path.equals("/latest/")) {
+            return text(200, "dynamic\nmeta-data");
+        }
+        if (path.startsWith(DYNAMIC) || path.equals("/latest/dynamic")) {
+            String key = path.length() <= DYNAMIC.length() ? "" : path.substring(DYNAMIC.length());
+            return switch (key) {
+                case "" -> text(200, "instance-identity/");
+                case "instance-identity", "instance-identity/" -> text(200, "document");
+                case "instance-identity/document" ->
+                    json(ImdsMetadata.identityDocument(i, ctx.region(), ctx.account()));
+                default -> text(404, "Not Found");
+            };
+        }
+        if (path.equals("/latest/meta-data")) {
+            path = META;
+        }
         if (!path.startsWith(META)) {
             return text(404, "Not Found");
         }
@@ -111,13 +134,6 @@ final class ImdsServers implements AutoCloseable {
         boolean rebalanceVisible =
                 i.rebalanceAt != null && !now.isBefore(i.rebalanceAt) && !ctx.faults.active("imds.no-rebalance");
         return switch (key) {
-            case "instance-id" -> text(200, i.id);
-            case "instance-type" -> text(200, i.type);
-            case "placement/availability-zone" -> text(200, i.zone);
-            case "placement/region" -> text(200, ctx.region());
-            case "instance-life-cycle" -> text(200, i.lifecycle);
-            case "local-hostname", "hostname" -> text(200, i.privateDns);
-            case "local-ipv4" -> text(200, i.privateIp);
             case "spot/instance-action" ->
                 noticeVisible
                         ? json("{\"action\":\"" + i.behaviour + "\",\"time\":\"" + Http.rfc3339(i.interruptAt) + "\"}")
@@ -128,21 +144,11 @@ final class ImdsServers implements AutoCloseable {
                 rebalanceVisible
                         ? json("{\"noticeTime\":\"" + Http.rfc3339(i.rebalanceAt) + "\"}")
                         : text(404, "Not Found");
-            case "" ->
-                text(
-                        200,
-                        String.join(
-                                "\n",
-                                "events/",
-                                "hostname",
-                                "instance-id",
-                                "instance-life-cycle",
-                                "instance-type",
-                                "local-hostname",
-                                "local-ipv4",
-                                "placement/",
-                                "spot/"));
-            default -> text(404, "Not Found");
+            default ->
+                ImdsMetadata.leaf(key, i, ctx.region(), ctx.account())
+                        .map(v -> text(200, v))
+                        .or(() -> ImdsMetadata.listing(key).map(v -> text(200, v)))
+                        .orElseGet(() -> text(404, "Not Found"));
         };
     }
 

@@ -1,6 +1,5 @@
 package dev.spotdrill.lab.kube;
 
-import dev.spotdrill.core.SpotDrillException;
 import dev.spotdrill.core.WorldClock;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -17,15 +16,9 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,8 +39,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The lab's Kubernetes cluster: a Fabric8 mock API server in CRUD mode on 127.0.0.1 (plain HTTP, dynamic port)
- * with pod eviction, a small controller that gives it Deployments, DaemonSets, scheduling, readiness and node
+ * The lab's Kubernetes cluster: the lab's own kubectl-grade API server ({@link KubeApiServer}) on 127.0.0.1 (plain
+ * HTTP, dynamic port) with pod eviction, events and watches, a small controller that gives it Deployments, DaemonSets, scheduling, readiness and node
  * lifecycle, and a reference aws-node-termination-handler (IMDS mode) on each Spot node.
  *
  * <p>Pods of a Deployment are owned by a ReplicaSet {@code <deployment>-<hash>}, which the Deployment owns, as in
@@ -56,22 +49,11 @@ import org.slf4j.LoggerFactory;
 public final class LabCluster implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LabCluster.class);
     private static final Pattern EKS_NAME = Pattern.compile("ip-(\\d+)-(\\d+)-(\\d+)-(\\d+)\\..*");
-    // The mock server logs every request at INFO through java.util.logging; keep it quiet unless configured.
-    private static final java.util.logging.Logger MOCK_SERVER_LOG =
-            java.util.logging.Logger.getLogger("io.fabric8.mockwebserver.MockWebServer");
-
-    static {
-        if (MOCK_SERVER_LOG.getLevel() == null) {
-            MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
-        }
-    }
-
     private final ClusterSpec spec;
     private final WorldClock clock;
     private final ImdsLocator imds;
     private final Supplier<Map<String, String>> activeFaults;
-    private final KubernetesMockServer server;
-    private final EvictionDispatcher dispatcher;
+    private final KubeApiServer api;
     private final PodLogs podLogs = new PodLogs();
     private final URI masterUrl;
     private final KubernetesClient client;
@@ -93,14 +75,9 @@ public final class LabCluster implements AutoCloseable {
         this.clock = clock;
         this.imds = imds;
         this.activeFaults = activeFaults;
-        this.dispatcher = new EvictionDispatcher(podLogs);
-        this.server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
-        try {
-            server.init(InetAddress.getByName("127.0.0.1"), 0);
-        } catch (UnknownHostException e) {
-            throw new SpotDrillException("cannot resolve 127.0.0.1 for the lab's Kubernetes API", e);
-        }
-        this.masterUrl = URI.create("http://127.0.0.1:" + server.getPort() + "/");
+        this.api = KubeApiServer.start(clock);
+        this.masterUrl = api.url();
+        api.podLogs(podLogs);
         this.client = newClient(masterUrl, 0);
         this.handlerClient = newClient(masterUrl, 0);
         this.controllerExecutor = scheduler("spotdrill-kube-controller", 1);
@@ -111,7 +88,7 @@ public final class LabCluster implements AutoCloseable {
                 .executor(httpExecutor)
                 .version(HttpClient.Version.HTTP_1_1)
                 .build();
-        this.controller = new LabController(client, clock, controllerExecutor, spec.nodeDeletionDelay());
+        this.controller = new LabController(client, clock, controllerExecutor, spec.nodeDeletionDelay(), api.events());
     }
 
     /**
@@ -192,12 +169,12 @@ public final class LabCluster implements AutoCloseable {
 
     /** How many evictions the API server granted and refused (PodDisruptionBudget) so far. */
     public long evictionsGranted() {
-        return dispatcher.evictions();
+        return api.evictions().evictions();
     }
 
     /** How many evictions a PodDisruptionBudget refused so far. */
     public long evictionsRefused() {
-        return dispatcher.refusals();
+        return api.evictions().refusals();
     }
 
     /**
@@ -305,10 +282,13 @@ public final class LabCluster implements AutoCloseable {
                 .withOperatingSystem("linux")
                 .withArchitecture("amd64")
                 .withContainerRuntimeVersion("containerd://1.7.0")
+                .withOsImage("Amazon Linux 2023 (spotdrill lab)")
+                .withKernelVersion("6.1.0-lab")
                 .endNodeInfo()
                 .endStatus()
                 .build();
         client.nodes().resource(node).create();
+        api.events().registeredNode(n.name());
         nodeByInstance.put(n.instanceId(), n.name());
     }
 
@@ -444,7 +424,8 @@ public final class LabCluster implements AutoCloseable {
                 imds,
                 activeFaults,
                 handlerExecutor,
-                http);
+                http,
+                api.events());
         handlers.put(node.name(), h);
         if (spec.terminationHandler().mode() == TerminationHandlerSpec.Mode.IMDS) {
             h.start();
@@ -513,11 +494,7 @@ public final class LabCluster implements AutoCloseable {
         }
         client.close();
         handlerClient.close();
-        try {
-            server.destroy();
-        } catch (RuntimeException e) {
-            LOG.warn("lab Kubernetes API server did not stop cleanly: {}", e.toString());
-        }
+        api.close();
     }
 
     private static void shutdown(ScheduledExecutorService executor) {
@@ -538,6 +515,7 @@ public final class LabCluster implements AutoCloseable {
                 .withNamespace("default")
                 .withRequestRetryBackoffLimit(retries)
                 .withRequestTimeout(10_000)
+                .withOnlyHttpWatches(true)
                 .withConnectionTimeout(5_000)
                 .build();
         return new KubernetesClientBuilder().withConfig(config).build();

@@ -66,6 +66,7 @@ final class LabController implements AutoCloseable {
     private final WorldClock clock;
     private final ScheduledExecutorService executor;
     private final Duration nodeDeletionDelay;
+    private final EventRecorder events;
     private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
     private final AtomicBoolean pending = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -74,8 +75,13 @@ final class LabController implements AutoCloseable {
     private final AtomicInteger ipCounter = new AtomicInteger();
 
     LabController(
-            KubernetesClient client, WorldClock clock, ScheduledExecutorService executor, Duration nodeDeletionDelay) {
+            KubernetesClient client,
+            WorldClock clock,
+            ScheduledExecutorService executor,
+            Duration nodeDeletionDelay,
+            EventRecorder events) {
         this.client = client;
+        this.events = events;
         this.clock = clock;
         this.executor = executor;
         this.nodeDeletionDelay = nodeDeletionDelay;
@@ -177,6 +183,7 @@ final class LabController implements AutoCloseable {
         for (Pod pod : List.copyOf(pods)) {
             Node node = nodeByName.get(Kube.nodeName(pod));
             if (node != null && !toleratesAll(pod, node, Set.of("NoExecute"))) {
+                events.taintEviction(pod);
                 deletePod(pod, "taint manager: NoExecute taint not tolerated");
                 pods.remove(pod);
             }
@@ -257,6 +264,38 @@ final class LabController implements AutoCloseable {
         for (int i = 0; i < oldSorted.size() - keep; i++) {
             deletePod(oldSorted.get(i), "rollout");
             pods.remove(oldSorted.get(i));
+        }
+        updateReplicaSetStatus(rs, ownedBy(pods, rsUid));
+    }
+
+    /** The ReplicaSet controller's status, so that {@code kubectl get rs} shows current and ready counts. */
+    private void updateReplicaSetStatus(ReplicaSet rs, List<Pod> own) {
+        int count = own.size();
+        int ready = (int) own.stream().filter(Kube::isPodReady).count();
+        io.fabric8.kubernetes.api.model.apps.ReplicaSetStatus s = rs.getStatus();
+        if (s != null
+                && Objects.equals(s.getReplicas(), count)
+                && Objects.equals(s.getReadyReplicas(), ready)
+                && Objects.equals(s.getObservedGeneration(), rs.getMetadata().getGeneration())) {
+            return;
+        }
+        try {
+            client.apps()
+                    .replicaSets()
+                    .inNamespace(rs.getMetadata().getNamespace())
+                    .withName(rs.getMetadata().getName())
+                    .editStatus(x -> {
+                        x.setStatus(new io.fabric8.kubernetes.api.model.apps.ReplicaSetStatusBuilder()
+                                .withReplicas(count)
+                                .withFullyLabeledReplicas(count)
+                                .withReadyReplicas(ready)
+                                .withAvailableReplicas(ready)
+                                .withObservedGeneration(rs.getMetadata().getGeneration())
+                                .build());
+                        return x;
+                    });
+        } catch (KubernetesClientException e) {
+            LOG.debug("replicaset status not updated: {}", e.getMessage());
         }
     }
 
@@ -391,11 +430,13 @@ final class LabController implements AutoCloseable {
                             .thenComparing(n -> n.getMetadata().getName()))
                     .orElse(null);
             if (best == null) {
+                events.failedScheduling(pod, nodes);
                 continue; // stays Pending until a node fits (node events trigger a new reconcile)
             }
             String nodeName = best.getMetadata().getName();
             Pod bound = bind(pod, best);
             if (bound != null) {
+                events.scheduled(bound, nodeName);
                 pods.set(i, bound);
                 load.merge(nodeName, 1, Integer::sum);
                 ownerLoad.merge(nodeName + "|" + key, 1, Integer::sum);
@@ -651,6 +692,7 @@ final class LabController implements AutoCloseable {
             return;
         }
         schedule(Duration.ZERO, () -> {
+            events.nodeNotReady(nodeName);
             try {
                 client.nodes().withName(nodeName).editStatus(n -> {
                     for (NodeCondition c : n.getStatus().getConditions()) {
@@ -702,6 +744,7 @@ final class LabController implements AutoCloseable {
     }
 
     private void deleteNode(String nodeName) {
+        events.removingNode(nodeName);
         for (Pod pod : podsOn(nodeName)) {
             deletePod(pod, "node " + nodeName + " deleted");
         }

@@ -2,28 +2,19 @@ package dev.spotdrill.lab.kube;
 
 import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import io.fabric8.mockwebserver.http.MockResponse;
-import io.fabric8.mockwebserver.http.RecordedRequest;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The logs of the pods the lab itself runs (the reference blacklister's Job pods), served on
  * {@code GET /api/v1/namespaces/{ns}/pods/{name}/log} with {@code tailLines}, {@code timestamps} and
- * {@code container}, as plain text. The mock API server has no kubelet and no pods/log; pods this class does not
- * know are left to the rest of the dispatcher.
+ * {@code container}, as plain text. The lab's API server asks it first; pods this class does not know get the API
+ * server's own answer.
  */
 final class PodLogs {
-    private static final Pattern LOG = Pattern.compile("/api/v1/namespaces/([^/]+)/pods/([^/?]+)/log(\\?(.*))?");
-
     /** One pod's log: its container's name, whether the container has started, and its lines. */
     private static final class Log {
         final String container;
@@ -85,24 +76,17 @@ final class PodLogs {
         logs.remove(namespace + "/" + pod);
     }
 
-    /** The answer to a pods/log request for a pod this class knows; null for any other request. */
-    MockResponse serve(RecordedRequest request) {
-        if (!"GET".equalsIgnoreCase(request.getMethod()) || request.getPath() == null) {
-            return null;
-        }
-        Matcher m = LOG.matcher(request.getPath());
-        if (!m.matches()) {
-            return null;
-        }
-        String ns = m.group(1);
-        String pod = m.group(2);
+    /** An answer to a pods/log request: status, content type and body. */
+    record Answer(int status, String contentType, String body) {}
+
+    /** The answer to a pods/log request for a pod this class knows; null for any other pod. */
+    Answer answer(String ns, String pod, Map<String, String> q) {
         Log l = logs.get(ns + "/" + pod);
         if (l == null) {
             return null;
         }
-        Map<String, String> q = query(m.group(4));
         String container = q.get("container");
-        if (container != null && !container.equals(l.container)) {
+        if (container != null && !container.isEmpty() && !container.equals(l.container)) {
             return status(400, "BadRequest", "container " + container + " is not valid for pod " + pod);
         }
         if (l.waiting != null) {
@@ -129,32 +113,14 @@ final class PodLogs {
                 return status(400, "BadRequest", "tailLines: invalid value \"" + tail + "\"");
             }
         }
-        String body = out.isEmpty() ? "" : String.join("\n", out) + "\n";
-        return new MockResponse()
-                .setResponseCode(200)
-                .setHeader("Content-Type", "text/plain")
-                .setBody(body);
+        return new Answer(200, "text/plain", out.isEmpty() ? "" : String.join("\n", out) + "\n");
     }
 
-    private static Map<String, String> query(String raw) {
-        Map<String, String> out = new HashMap<>();
-        if (raw == null || raw.isEmpty()) {
-            return out;
-        }
-        for (String pair : raw.split("&")) {
-            int eq = pair.indexOf('=');
-            String k = eq < 0 ? pair : pair.substring(0, eq);
-            String v = eq < 0 ? "" : pair.substring(eq + 1);
-            out.put(URLDecoder.decode(k, StandardCharsets.UTF_8), URLDecoder.decode(v, StandardCharsets.UTF_8));
-        }
-        return out;
-    }
-
-    private MockResponse status(int code, String reason, String message) {
-        return new MockResponse()
-                .setResponseCode(code)
-                .setHeader("Content-Type", "application/json")
-                .setBody(json.asJson(new StatusBuilder()
+    private Answer status(int code, String reason, String message) {
+        return new Answer(
+                code,
+                "application/json",
+                json.asJson(new StatusBuilder()
                         .withStatus("Failure")
                         .withReason(reason)
                         .withMessage(message)

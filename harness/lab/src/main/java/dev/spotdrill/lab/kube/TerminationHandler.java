@@ -3,9 +3,6 @@ package dev.spotdrill.lab.kube;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.spotdrill.core.WorldClock;
-import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.EventBuilder;
-import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.api.model.TaintBuilder;
@@ -17,13 +14,11 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -57,6 +52,7 @@ final class TerminationHandler {
     private final Supplier<Map<String, String>> faults;
     private final ScheduledExecutorService executor;
     private final ImdsPoller poller;
+    private final EventRecorder events;
     private volatile boolean stopped;
     private volatile String noticeEventId;
     private volatile String rebalanceEventId;
@@ -72,8 +68,10 @@ final class TerminationHandler {
             ImdsLocator imds,
             Supplier<Map<String, String>> faults,
             ScheduledExecutorService executor,
-            HttpClient http) {
+            HttpClient http,
+            EventRecorder events) {
         this.nodeName = nodeName;
+        this.events = events;
         this.instanceId = instanceId;
         this.spec = spec;
         this.client = client;
@@ -342,44 +340,7 @@ final class TerminationHandler {
     }
 
     private void event(String reason, String message) {
-        Instant now = clock.now();
-        String uid = null;
-        try {
-            Node node = client.nodes().withName(nodeName).get();
-            uid = node == null ? null : node.getMetadata().getUid();
-        } catch (KubernetesClientException e) {
-            // the event still goes out without the uid
-        }
-        Event event = new EventBuilder()
-                .withNewMetadata()
-                .withName(nodeName + "."
-                        + UUID.randomUUID().toString().replace("-", "").substring(0, 16))
-                .withNamespace("default")
-                .endMetadata()
-                .withNewInvolvedObject()
-                .withApiVersion("v1")
-                .withKind("Node")
-                .withName(nodeName)
-                .withUid(uid)
-                .endInvolvedObject()
-                .withReason(reason)
-                .withMessage(message)
-                .withType("Normal")
-                .withCount(1)
-                .withFirstTimestamp(now.toString())
-                .withLastTimestamp(now.toString())
-                .withNewSource()
-                .withComponent(COMPONENT)
-                .withHost(nodeName)
-                .endSource()
-                .withReportingComponent(COMPONENT)
-                .withReportingInstance(nodeName)
-                .build();
-        try {
-            client.v1().events().inNamespace("default").resource(event).create();
-        } catch (KubernetesClientException e) {
-            LOG.debug("event {} not recorded: {}", reason, e.getMessage());
-        }
+        events.node(nodeName, "Normal", reason, message, COMPONENT);
     }
 
     private void schedule(Duration wall, Runnable step) {

@@ -148,21 +148,20 @@ class EvictionTest {
         var min2 = budget(new io.fabric8.kubernetes.api.model.IntOrString(2), null);
         var max50 = budget(null, new io.fabric8.kubernetes.api.model.IntOrString("50%"));
 
-        assertThat(EvictionDispatcher.refusal(min2, ready, List.of(ready, pod("c", true), pod("d", true)), 0))
+        assertThat(PodEvictions.refusal(min2, ready, List.of(ready, pod("c", true), pod("d", true)), 0))
                 .isNull();
-        assertThat(EvictionDispatcher.refusal(min2, ready, List.of(ready, pod("c", true), notReady), 0))
+        assertThat(PodEvictions.refusal(min2, ready, List.of(ready, pod("c", true), notReady), 0))
                 .isEqualTo("The disruption budget b needs 2 healthy pods and has 2 currently");
         // an unready pod may go while the budget is healthy (IfHealthyBudget)
-        assertThat(EvictionDispatcher.refusal(min2, notReady, List.of(ready, pod("c", true), notReady), 0))
+        assertThat(PodEvictions.refusal(min2, notReady, List.of(ready, pod("c", true), notReady), 0))
                 .isNull();
         // the expected count comes from the owners' scale when a replacement is not created yet
-        assertThat(EvictionDispatcher.refusal(max50, ready, List.of(ready, pod("c", true)), 4))
+        assertThat(PodEvictions.refusal(max50, ready, List.of(ready, pod("c", true)), 4))
                 .isEqualTo("The disruption budget b needs 2 healthy pods and has 2 currently");
-        assertThat(EvictionDispatcher.refusal(
+        assertThat(PodEvictions.refusal(
                         max50, ready, List.of(ready, pod("c", true), pod("d", true), pod("e", true)), 0))
                 .isNull();
-        assertThat(EvictionDispatcher.refusal(
-                        max50, ready, List.of(ready, pod("c", true), notReady, pod("e", false)), 0))
+        assertThat(PodEvictions.refusal(max50, ready, List.of(ready, pod("c", true), notReady, pod("e", false)), 0))
                 .isEqualTo("The disruption budget b needs 2 healthy pods and has 2 currently");
     }
 

@@ -141,6 +141,21 @@ class KubeScaleBenchmark {
             lines.add(String.format(
                     "informer event after the PATCH response: p50 %.1f ms, p99 %.1f ms",
                     ack[PATCHES / 2] / 1e6, ack[(int) Math.ceil(PATCHES * 0.99) - 1] / 1e6));
+            // one node's pods, as a per-node probe lists and watches them, against the whole cluster's
+            String node0 = "ip-10-1-0-0.ec2.internal";
+            long l0 = System.nanoTime();
+            int all = client.pods().inAnyNamespace().list().getItems().size();
+            long l1 = System.nanoTime();
+            int one = client.pods()
+                    .inAnyNamespace()
+                    .withField("spec.nodeName", node0)
+                    .list()
+                    .getItems()
+                    .size();
+            long l2 = System.nanoTime();
+            lines.add(String.format(
+                    "pod list: all %d in %d ms; spec.nodeName=%s: %d in %d ms",
+                    all, (l1 - l0) / 1_000_000, node0, one, (l2 - l1) / 1_000_000));
             lines.forEach(l -> System.out.println("[kube-benchmark] " + l));
         }
     }
