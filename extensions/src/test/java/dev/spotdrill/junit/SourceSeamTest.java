@@ -96,6 +96,7 @@ class SourceSeamTest {
     void theSameSourceRunsBesideAnExperiment() {
         EngineExecutionResults results = EngineRuns.run(lab, WithAnExperiment.class);
 
+        assertThat(EngineRuns.failures(results)).isEmpty();
         results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
     }
 
