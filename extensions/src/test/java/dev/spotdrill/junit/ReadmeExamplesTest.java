@@ -58,8 +58,7 @@ class ReadmeExamplesTest {
                 SpotLab.start(LabOptions.builder().scenario("shop").pace(30).build())) {
             EngineExecutionResults results = EngineRuns.run(lab, KubernetesExample.class);
 
-            assertThat(EngineRuns.failures(results)).isEmpty();
-            results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+            EngineRuns.assertAllPassed(results, 1);
 
             EngineExecutionResults kept = EngineRuns.run(lab, KubernetesExampleKept.class);
             kept.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
