@@ -59,9 +59,13 @@ class ReadmeExamplesTest {
             EngineExecutionResults results = EngineRuns.run(lab, KubernetesExample.class);
 
             EngineRuns.assertAllPassed(results, 1);
-
+        }
+        // a lab of its own: in the first one the drained node's replacement runs no checkout pod yet, and a drill
+        // that picked it would rightly be refused (@ExpectDrain on a node with nothing to drain proves nothing)
+        try (SpotLab lab =
+                SpotLab.start(LabOptions.builder().scenario("shop").pace(30).build())) {
             EngineExecutionResults kept = EngineRuns.run(lab, KubernetesExampleKept.class);
-            kept.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+            EngineRuns.assertAllPassed(kept, 1);
             Timeline timeline = TIMELINES.get(0);
             String target = timeline.observations().stream()
                     .filter(o -> o.source().equals("kube") && !o.targetId().isEmpty())
