@@ -91,16 +91,25 @@ class DrillLifecycleTest {
         }
     }
 
+    /** A drill in the fleet scenario, which has no cluster: only EC2, FIS, IAM and IMDS run. */
+    @SpotDrill
+    static class FleetDrill {
+        @org.junit.jupiter.api.Test
+        @SpotInterruption(instances = "i-0f1ee700000000001")
+        @ExpectImdsNotice
+        void drill() {}
+    }
+
     @Test
     void aNewFisRoleIsRetriedUntilIamPropagationDelayHasPassed() {
         // FIS refuses a role for PT30S (world time) after it was created, as while IAM propagates it
         try (SpotLab fresh = SpotLab.start(LabOptions.builder()
-                .scenario("shop")
+                .scenario("fleet")
                 .pace(60)
                 .faults("iam.propagation-delay=PT30S")
                 .build())) {
             EngineExecutionResults results = EngineRuns.run(
-                    fresh, java.util.Map.of("spotdrill.fis.roleName", "spotdrill-fis-delayed"), FreshRoleDrill.class);
+                    fresh, java.util.Map.of("spotdrill.fis.roleName", "spotdrill-fis-delayed"), FleetDrill.class);
 
             EngineRuns.assertAllPassed(results, 1);
             Instant created = fresh.callLog().calls("iam", "CreateRole").get(0).worldTime();
@@ -121,12 +130,12 @@ class DrillLifecycleTest {
     void aFisRoleThatIamNeverPropagatesFailsTheTestNamingTheRoleAndTheFix() {
         // the harness waits 2 minutes of world time and at least 20 wall seconds for IAM; this role takes 2 hours
         try (SpotLab fresh = SpotLab.start(LabOptions.builder()
-                .scenario("shop")
+                .scenario("fleet")
                 .pace(60)
                 .faults("iam.propagation-delay=PT2H")
                 .build())) {
             EngineExecutionResults results = EngineRuns.run(
-                    fresh, java.util.Map.of("spotdrill.fis.roleName", "spotdrill-fis-late"), FreshRoleDrill.class);
+                    fresh, java.util.Map.of("spotdrill.fis.roleName", "spotdrill-fis-late"), FleetDrill.class);
 
             results.testEvents().assertStatistics(s -> s.started(1).failed(1).succeeded(0));
             String role = "arn:aws:iam::123456789012:role/spotdrill-fis-late";

@@ -18,7 +18,7 @@ class TerminationFaultsTest {
     @SpotDrill
     static class TerminationDrill {
         @org.junit.jupiter.api.Test
-        @SpotInterruption(instances = "i-0c0ffee0000000a04", leadTime = "PT2M")
+        @SpotInterruption(instances = "i-0f1ee700000000001", leadTime = "PT2M")
         @ExpectImdsNotice
         @ExpectTermination
         void drill() {}
@@ -35,8 +35,9 @@ class TerminationFaultsTest {
 
     @Test
     void anInstanceThatIsNeverTerminatedFailsExpectTerminationWithItsState() {
+        // the fleet scenario has no cluster: nothing but EC2, FIS and IMDS to run
         try (SpotLab lab = SpotLab.start(LabOptions.builder()
-                .scenario("shop")
+                .scenario("fleet")
                 .pace(60)
                 .faults("ec2.no-termination")
                 .build())) {
@@ -45,9 +46,9 @@ class TerminationFaultsTest {
             results.testEvents().assertStatistics(s -> s.started(1).failed(1).succeeded(0));
             assertThat(EngineRuns.failure(results, "drill").orElseThrow())
                     .isInstanceOf(AssertionFailedError.class)
-                    .hasMessageStartingWith("@ExpectTermination missed for i-0c0ffee0000000a04 (c5.large, us-east-1a)\n"
+                    .hasMessageStartingWith("@ExpectTermination missed for i-0f1ee700000000001 (m5.large, us-east-1b)\n"
                             + "  window: INTERRUPTION+PT3M, from +120.0s to deadline +300.0s")
-                    .hasMessageContaining("last seen: DescribeInstances: i-0c0ffee0000000a04 is running at +")
+                    .hasMessageContaining("last seen: DescribeInstances: i-0f1ee700000000001 is running at +")
                     // the notice came: only the termination is named
                     .hasMessageNotContaining("@ExpectImdsNotice");
             assertThat(lab.callLog().count("fis", "DeleteExperimentTemplate")).isEqualTo(1);
