@@ -10,6 +10,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Expects every target's Kubernetes node to be cordoned ({@code spec.unschedulable = true}) within the window.
+ *
+ * <p>Only fresh evidence counts: the harness must see the node become unschedulable. A node already cordoned when
+ * the drill starts is refused before anything is created (the drill would prove nothing); uncordon it or select
+ * another node.
  */
 @Target({ElementType.METHOD, ElementType.ANNOTATION_TYPE})
 @Retention(RetentionPolicy.RUNTIME)

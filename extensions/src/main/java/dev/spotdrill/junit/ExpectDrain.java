@@ -14,6 +14,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *
  * <p>With {@code rescheduled = true}, each pod that left must also have a replacement (a pod of the same owner)
  * Ready on another node within the window.
+ *
+ * <p>Only fresh evidence counts: the last such pod must leave while the node is Ready. Pods lost with the node
+ * (it went NotReady or was deleted with them still on it) are not a drain, and the miss says so. A node that runs no
+ * such pod when the drill starts is refused before anything is created (the drill would prove nothing).
  */
 @Target({ElementType.METHOD, ElementType.ANNOTATION_TYPE})
 @Retention(RetentionPolicy.RUNTIME)

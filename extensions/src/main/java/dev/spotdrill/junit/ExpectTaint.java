@@ -12,7 +12,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Expects every target's Kubernetes node to get a taint with the given key and effect within the window, as
  * aws-node-termination-handler does on a Spot interruption notice.
  *
- * <p>A taint the node already had when the drill's probe started counts as seen at the window's start.
+ * <p>Only fresh evidence counts: the harness must see the taint appear. A node that already carries a taint with
+ * this key and effect when the drill starts is refused before anything is created (the drill would prove nothing);
+ * remove the taint or select another node.
  */
 @Target({ElementType.METHOD, ElementType.ANNOTATION_TYPE})
 @Retention(RetentionPolicy.RUNTIME)

@@ -73,7 +73,7 @@ class DrillLifecycleTest {
             EngineExecutionResults results = EngineRuns.run(
                     fresh, java.util.Map.of("spotdrill.fis.roleName", "spotdrill-fis-nightly"), FreshRoleDrill.class);
 
-            assertThat(EngineRuns.failures(results)).isEmpty();
+            EngineRuns.assertAllPassed(results, 1);
             assertThat(fresh.callLog().count("iam", "CreateRole")).isEqualTo(1);
             assertThat(fresh.callLog().count("iam", "PutRolePolicy")).isEqualTo(1);
             // FIS refused the role while IAM propagated it, then accepted the same template
@@ -85,10 +85,70 @@ class DrillLifecycleTest {
                     fresh,
                     java.util.Map.of("spotdrill.fis.roleName", "spotdrill-fis-nightly"),
                     DrillLifecycleTest.PassingDrill.class);
-            assertThat(EngineRuns.failures(second)).isEmpty();
-            second.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+            EngineRuns.assertAllPassed(second, 1);
             assertThat(fresh.callLog().count("iam", "GetRole")).isGreaterThanOrEqualTo(2);
             assertThat(fresh.callLog().count("iam", "CreateRole")).isEqualTo(1);
+        }
+    }
+
+    /** A drill in the fleet scenario, which has no cluster: only EC2, FIS, IAM and IMDS run. */
+    @SpotDrill
+    static class FleetDrill {
+        @org.junit.jupiter.api.Test
+        @SpotInterruption(instances = "i-0f1ee700000000001")
+        @ExpectImdsNotice
+        void drill() {}
+    }
+
+    @Test
+    void aNewFisRoleIsRetriedUntilIamPropagationDelayHasPassed() {
+        // FIS refuses a role for PT30S (world time) after it was created, as while IAM propagates it
+        try (SpotLab fresh = SpotLab.start(LabOptions.builder()
+                .scenario("fleet")
+                .pace(60)
+                .faults("iam.propagation-delay=PT30S")
+                .build())) {
+            EngineExecutionResults results = EngineRuns.run(
+                    fresh, java.util.Map.of("spotdrill.fis.roleName", "spotdrill-fis-delayed"), FleetDrill.class);
+
+            EngineRuns.assertAllPassed(results, 1);
+            Instant created = fresh.callLog().calls("iam", "CreateRole").get(0).worldTime();
+            java.util.List<dev.spotdrill.lab.ApiCall> templates =
+                    fresh.callLog().calls("fis", "CreateExperimentTemplate");
+            assertThat(templates).hasSizeGreaterThan(1);
+            // refused while the delay ran, accepted once it had passed
+            assertThat(templates.subList(0, templates.size() - 1)).allSatisfy(c -> {
+                assertThat(c.status()).isEqualTo(400);
+                assertThat(c.worldTime()).isBefore(created.plusSeconds(30));
+            });
+            assertThat(templates.get(templates.size() - 1).status()).isEqualTo(200);
+            assertThat(templates.get(templates.size() - 1).worldTime()).isAfterOrEqualTo(created.plusSeconds(30));
+        }
+    }
+
+    @Test
+    void aFisRoleThatIamNeverPropagatesFailsTheTestNamingTheRoleAndTheFix() {
+        // the harness waits 2 minutes of world time and at least 20 wall seconds for IAM; this role takes 2 hours
+        try (SpotLab fresh = SpotLab.start(LabOptions.builder()
+                .scenario("fleet")
+                .pace(60)
+                .faults("iam.propagation-delay=PT2H")
+                .build())) {
+            EngineExecutionResults results = EngineRuns.run(
+                    fresh, java.util.Map.of("spotdrill.fis.roleName", "spotdrill-fis-late"), FleetDrill.class);
+
+            results.testEvents().assertStatistics(s -> s.started(1).failed(1).succeeded(0));
+            String role = "arn:aws:iam::123456789012:role/spotdrill-fis-late";
+            assertThat(EngineRuns.failure(results, "drill").orElseThrow())
+                    .isInstanceOf(dev.spotdrill.core.SpotDrillException.class)
+                    .hasMessage("FIS did not accept the role " + role + " (The role " + role + " cannot be assumed by"
+                            + " fis.amazonaws.com: it was created moments ago and IAM has not propagated it yet; retry"
+                            + " in a few seconds); check that it trusts fis.amazonaws.com and allows"
+                            + " ec2:SendSpotInstanceInterruptions, or set spotdrill.fis.roleArn");
+            assertThat(fresh.callLog().calls("fis", "CreateExperimentTemplate"))
+                    .isNotEmpty()
+                    .allSatisfy(c -> assertThat(c.status()).isEqualTo(400));
+            assertThat(fresh.callLog().count("fis", "StartExperiment")).isZero();
         }
     }
 
@@ -115,7 +175,7 @@ class DrillLifecycleTest {
     void withoutSettingsTheExtensionStartsTheShopLabAndClosesItAfterTheRun() {
         EngineExecutionResults results = EngineRuns.run(null, OwnLabDrill.class);
 
-        assertThat(EngineRuns.failures(results)).isEmpty();
+        EngineRuns.assertAllPassed(results, 1);
         assertThat(OwnLabDrill.LAB).containsEntry("world", "lab").containsKey("id");
         // the shop lab has a cluster: the test can reach its API server
         assertThat(OwnLabDrill.LAB.get("kube")).startsWith("http://127.0.0.1:");
@@ -126,8 +186,7 @@ class DrillLifecycleTest {
     void aPassingDrillSeesBothNoticesAndLeavesOnlyATaggedExperiment() {
         EngineExecutionResults results = EngineRuns.run(lab, PassingDrill.class);
 
-        assertThat(EngineRuns.failures(results)).isEmpty();
-        results.testEvents().assertStatistics(s -> s.started(1).succeeded(1).failed(0));
+        EngineRuns.assertAllPassed(results, 1);
 
         // the notice names the interruption time: START + lead time
         Instant interruption = (Instant) PassingDrill.SEEN.get("interruptionTime");

@@ -1,5 +1,6 @@
 package dev.spotdrill.junit;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import dev.spotdrill.lab.SpotLab;
@@ -35,6 +36,16 @@ final class EngineRuns {
 
     static EngineExecutionResults run(SpotLab lab, Class<?>... fixtures) {
         return run(lab, Map.of(), fixtures);
+    }
+
+    /**
+     * Asserts that all {@code n} tests ran and passed: none failed (their failures are shown), and none was skipped
+     * or aborted, since a skipped or aborted test proves nothing either.
+     */
+    static void assertAllPassed(EngineExecutionResults results, int n) {
+        assertThat(failures(results)).as("failed tests").isEmpty();
+        results.testEvents()
+                .assertStatistics(s -> s.started(n).succeeded(n).aborted(0).skipped(0));
     }
 
     /** The failure of each failed test, by method name. */

@@ -79,8 +79,7 @@ class FisFailureTest {
                 .build())) {
             EngineExecutionResults results = EngineRuns.run(lab, ThreeDrills.class);
 
-            assertThat(EngineRuns.failures(results)).isEmpty();
-            results.testEvents().assertStatistics(s -> s.succeeded(3));
+            EngineRuns.assertAllPassed(results, 3);
             assertThat(lab.callLog().calls("fis", "StartExperiment"))
                     .filteredOn(c -> c.status() == 402)
                     .isNotEmpty()
@@ -100,7 +99,7 @@ class FisFailureTest {
                 .build())) {
             EngineExecutionResults results = EngineRuns.run(lab, OneDrill.class);
 
-            assertThat(EngineRuns.failures(results)).isEmpty();
+            EngineRuns.assertAllPassed(results, 1);
             assertThat(lab.callLog().calls().stream()
                             .filter(c -> c.service().equals("fis") && c.status() == 429)
                             .count())

@@ -53,8 +53,7 @@ class KubeDrillTest {
                 SpotLab.start(LabOptions.builder().scenario("shop").pace(30).build())) {
             EngineExecutionResults results = EngineRuns.run(lab, ByTags.class);
 
-            assertThat(EngineRuns.failures(results)).isEmpty();
-            results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+            EngineRuns.assertAllPassed(results, 1);
         }
     }
 
@@ -67,8 +66,7 @@ class KubeDrillTest {
                 SpotLab.start(LabOptions.builder().scenario("shop").pace(30).build())) {
             EngineExecutionResults results = EngineRuns.run(lab, Healthy.class);
 
-            assertThat(EngineRuns.failures(results)).isEmpty();
-            results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+            EngineRuns.assertAllPassed(results, 1);
             Target t = TARGETS.get(0);
             assertThat(t.nodeName()).startsWith("ip-10-0-").endsWith(".ec2.internal");
             assertThat(lab.instance(t.instanceId()).orElseThrow().nodeName()).contains(t.nodeName());

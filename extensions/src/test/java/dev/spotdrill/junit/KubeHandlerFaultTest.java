@@ -2,8 +2,11 @@ package dev.spotdrill.junit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.spotdrill.core.drill.Observation;
+import dev.spotdrill.core.kube.KubeObservations;
 import dev.spotdrill.lab.LabOptions;
 import dev.spotdrill.lab.SpotLab;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -50,6 +53,24 @@ class KubeHandlerFaultTest {
         @ExpectDrain
         @ExpectAvailability(deployment = "shop/checkout", minReady = 3)
         void drill() {}
+    }
+
+    @SpotDrill
+    static class LostPodsDrill {
+        static final java.util.concurrent.atomic.AtomicReference<dev.spotdrill.core.drill.Timeline> TIMELINE =
+                new java.util.concurrent.atomic.AtomicReference<>();
+
+        @org.junit.jupiter.api.Test
+        @SpotInterruption(nodes = "workload=checkout", leadTime = "PT2M")
+        @ExpectTermination
+        @ExpectDrain(rescheduled = true)
+        void drill(InterruptionRun run) {
+            TIMELINE.set(run.timeline());
+            // the verdicts come after the node is gone: what left with it must not count as a drain
+            run.await().until(() -> run.timeline()
+                    .first(o -> o.kind().equals(KubeObservations.PODS_LOST))
+                    .isPresent());
+        }
     }
 
     /** The messages of the drill's misses, one per missed expectation. */
@@ -125,6 +146,87 @@ class KubeHandlerFaultTest {
                     .matcher(misses.get(1));
             assertThat(at.find()).isTrue();
             assertThat(Double.parseDouble(at.group(1))).isGreaterThanOrEqualTo(120.0);
+        }
+    }
+
+    @Test
+    void podsLostWithTheNodeAreNotADrainAndTheMissSaysWhenTheyWereLost() {
+        // the handler would drain at NOTICE + PT3M; the instance dies at +120 s and its node (with the checkout pod
+        // still on it) is deleted 30 s later
+        try (SpotLab lab = lab("terminationHandler.drain-delay=PT3M")) {
+            List<String> misses = misses(lab, LostPodsDrill.class);
+            assertThat(misses).hasSize(1);
+            assertThat(misses.get(0))
+                    .startsWith("@ExpectDrain(rescheduled=true) missed for i-0c0ffee0000000a0")
+                    .containsPattern("last seen: the node was never drained: its 1 pod was lost with the node at"
+                            + " \\+\\d+\\.\\ds\n")
+                    .doesNotContain("the node was drained")
+                    .contains("kube PODS_LOST");
+            Matcher at =
+                    Pattern.compile("lost with the node at \\+(\\d+\\.\\d)s").matcher(misses.get(0));
+            assertThat(at.find()).isTrue();
+            assertThat(Double.parseDouble(at.group(1))).isGreaterThanOrEqualTo(120.0);
+            List<Observation> timeline = LostPodsDrill.TIMELINE.get().observations();
+            assertThat(timeline)
+                    .anySatisfy(o -> {
+                        assertThat(o.kind()).isEqualTo(KubeObservations.POD_DELETED);
+                        assertThat(o.data()).containsEntry("evictable", "true");
+                    })
+                    .anySatisfy(o -> {
+                        assertThat(o.kind()).isEqualTo(KubeObservations.PODS_LOST);
+                        assertThat(o.data()).containsEntry("pods", "1");
+                        assertThat(o.detail()).contains("lost with the node, not drained");
+                    })
+                    .noneMatch(o -> o.kind().equals(KubeObservations.NODE_DRAINED));
+        }
+    }
+
+    @Test
+    void aTaintWithAnotherKeyIsCaughtByExpectTaintNamingTheTaintItSaw() {
+        try (SpotLab lab = lab("terminationHandler.taint-key=example.com/wrong")) {
+            List<String> misses = misses(lab, HandlerDrill.class);
+            assertThat(misses).hasSize(1);
+            assertThat(misses.get(0))
+                    .startsWith(TAINT + " missed for i-0c0ffee0000000a0")
+                    .containsPattern("last seen: taints on node ip-10-0-\\S+: .*example\\.com/wrong=\\S+:NoSchedule")
+                    .doesNotContainPattern("last seen: [^\\n]*aws-node-termination-handler/spot-itn")
+                    .contains("kube CORDONED");
+        }
+    }
+
+    @Test
+    void twoMissesPrintTheTimelineOnceInTimeOrderAfterTheMisses() {
+        try (SpotLab lab = lab("terminationHandler.no-taint", "terminationHandler.no-cordon")) {
+            Throwable failure = EngineRuns.failure(EngineRuns.run(lab, HandlerDrill.class), "drill")
+                    .orElseThrow();
+
+            assertThat(failure).isInstanceOf(MultipleFailuresError.class);
+            List<Throwable> each = ((MultipleFailuresError) failure).getFailures();
+            assertThat(each).hasSize(2);
+            assertThat(each.get(0).getMessage()).startsWith(TAINT + " missed");
+            assertThat(each.get(1).getMessage()).startsWith("@ExpectCordon missed");
+            assertThat(each).allSatisfy(f -> assertThat(f.getMessage()).doesNotContain("timeline (world time"));
+            String message = failure.getMessage();
+            String header = "timeline (world time from START):";
+            assertThat(message.split(Pattern.quote(header), -1))
+                    .as("timeline headers")
+                    .hasSize(2);
+            int timelineAt = message.indexOf(header);
+            assertThat(message.indexOf(TAINT + " missed")).isBetween(0, timelineAt);
+            assertThat(message.indexOf("@ExpectCordon missed")).isBetween(0, timelineAt);
+            List<Double> offsets = new ArrayList<>();
+            List<String> lines = new ArrayList<>();
+            Matcher line = Pattern.compile("(?m)^ {4}([+-]?\\d+\\.\\d)s  (.*)$").matcher(message.substring(timelineAt));
+            while (line.find()) {
+                offsets.add(Double.parseDouble(line.group(1)));
+                lines.add(line.group(2));
+            }
+            assertThat(offsets).hasSizeGreaterThan(5).isSorted();
+            assertThat(lines)
+                    .filteredOn(l -> l.startsWith("START") || l.startsWith("INTERRUPTION"))
+                    .extracting(l -> l.substring(0, l.indexOf(' ')))
+                    .containsExactly("START", "INTERRUPTION");
+            assertThat(lines).anyMatch(l -> l.contains("kube POD_EVICTED"));
         }
     }
 

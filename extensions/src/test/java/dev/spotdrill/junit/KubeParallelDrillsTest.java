@@ -49,8 +49,7 @@ class KubeParallelDrillsTest {
                 SpotLab.start(LabOptions.builder().scenario("shop").pace(20).build())) {
             EngineExecutionResults results = EngineRuns.run(lab, TwoDrills.class);
 
-            assertThat(EngineRuns.failures(results)).isEmpty();
-            results.testEvents().assertStatistics(s -> s.started(2).succeeded(2));
+            EngineRuns.assertAllPassed(results, 2);
             Target checkout = TARGETS.get("checkout");
             Target cart = TARGETS.get("cart");
             assertThat(checkout.nodeName()).isNotEqualTo(cart.nodeName());

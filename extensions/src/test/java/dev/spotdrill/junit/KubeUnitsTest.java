@@ -95,14 +95,69 @@ class KubeUnitsTest {
     }
 
     @Test
-    void aTaintCountsOnlyWithItsKeyAndEffectAndOneFoundAtStartCountsFromTheWindowStart() {
+    void aTaintCountsOnlyWithItsKeyAndEffectAndOneSeenBeforeTheWindowOpenedCountsFromItsStart() {
         Timeline t = timeline();
         Expectation taint = KubeExpectations.taint("k", "NoSchedule", Window.untilInterruption());
         assertThat(taint.evaluate(t, TARGET, T0, T0.plusSeconds(120)).metAt()).isEmpty();
         t.add(obs(-3, KubeObservations.TAINT_ADDED, Map.of("key", "k", "value", "", "effect", "NoExecute")));
         assertThat(taint.evaluate(t, TARGET, T0, T0.plusSeconds(120)).metAt()).isEmpty();
-        t.add(obs(-2, KubeObservations.TAINT_ADDED, Map.of("key", "k", "value", "", "effect", "NoSchedule")));
+        t.add(obs(-2, KubeObservations.TAINT_ADDED, taint("k", "NoSchedule", false)));
         assertThat(taint.evaluate(t, TARGET, T0, T0.plusSeconds(120)).metAt()).contains(T0);
+    }
+
+    @Test
+    void onlyFreshEvidenceCountsAStateTheNodeHadWhenTheProbeStartedMeetsNothing() {
+        Timeline t = timeline();
+        Expectation taint = KubeExpectations.taint("k", "NoSchedule", Window.untilInterruption());
+        Expectation cordon = KubeExpectations.cordon(Window.untilInterruption());
+        Expectation drain = KubeExpectations.drain(false, Window.untilInterruption());
+        t.add(obs(-1, KubeObservations.TAINT_ADDED, taint("k", "NoSchedule", true)));
+        t.add(obs(-1, KubeObservations.CORDONED, Map.of("initial", "true")));
+        t.add(obs(-1, KubeObservations.NODE_DRAINED, Map.of("initial", "true")));
+        assertThat(taint.evaluate(t, TARGET, T0, T0.plusSeconds(120)).metAt()).isEmpty();
+        assertThat(cordon.evaluate(t, TARGET, T0, T0.plusSeconds(120)).metAt()).isEmpty();
+        assertThat(drain.evaluate(t, TARGET, T0, T0.plusSeconds(120)).metAt()).isEmpty();
+        // the same states, seen to change after the probe started, do count
+        t.add(obs(7, KubeObservations.TAINT_ADDED, taint("k", "NoSchedule", false)));
+        t.add(obs(8, KubeObservations.CORDONED, Map.of()));
+        t.add(obs(9, KubeObservations.NODE_DRAINED, Map.of("initial", "false")));
+        assertThat(taint.evaluate(t, TARGET, T0, T0.plusSeconds(120)).metAt()).contains(T0.plusSeconds(7));
+        assertThat(cordon.evaluate(t, TARGET, T0, T0.plusSeconds(120)).metAt()).contains(T0.plusSeconds(8));
+        assertThat(drain.evaluate(t, TARGET, T0, T0.plusSeconds(120)).metAt()).contains(T0.plusSeconds(9));
+    }
+
+    @Test
+    void theKubernetesExpectationsTellTheSourceWhatTheyWillJudge() {
+        Window w = Window.untilInterruption();
+        assertThat(KubeExpectations.cordon(w).sources()).hasToString("[kube{expect=cordon}]");
+        assertThat(KubeExpectations.taint("k", "NoSchedule", w).sources())
+                .hasToString("[kube{effect=NoSchedule, expect=taint, key=k}]");
+        assertThat(KubeExpectations.drain(true, w).sources()).hasToString("[kube{expect=drain}]");
+        assertThat(KubeExpectations.nodeRemoved(w).sources()).hasToString("[kube]");
+        assertThat(KubeExpectations.availability("shop/checkout", 2, w).sources())
+                .hasToString("[kube{deployment=shop/checkout}]");
+    }
+
+    @Test
+    void podsLostWithTheNodeAreNotADrainAndTheMissSaysSo() {
+        Timeline t = timeline();
+        Map<String, String> pod =
+                Map.of("namespace", "shop", "owner", "ReplicaSet checkout-1", "evictable", "true", "pod", "p1");
+        t.add(obs(153, KubeObservations.POD_DELETED, pod));
+        t.add(new Observation(
+                T0.plusMillis(153_100),
+                "kube",
+                TARGET.instanceId(),
+                KubeObservations.PODS_LOST,
+                "lost",
+                Map.of("pods", "1")));
+        for (boolean rescheduled : new boolean[] {false, true}) {
+            Evaluation e = KubeExpectations.drain(rescheduled, Window.untilInterruption())
+                    .evaluate(t, TARGET, T0, T0.plusSeconds(300));
+            assertThat(e.metAt()).isEmpty();
+            assertThat(e.lastSeen())
+                    .isEqualTo("the node was never drained: its 1 pod was lost with the node at +153.1s");
+        }
     }
 
     @Test
@@ -141,6 +196,10 @@ class KubeUnitsTest {
                 KubeObservations.READY_COUNT,
                 "",
                 Map.of("deployment", "shop/checkout", "ready", Integer.toString(ready), "desired", "3"));
+    }
+
+    static Map<String, String> taint(String key, String effect, boolean initial) {
+        return Map.of("key", key, "value", "", "effect", effect, "initial", Boolean.toString(initial));
     }
 
     static Observation obs(int second, String kind, Map<String, String> data) {

@@ -38,8 +38,7 @@ class ParallelDrillsTest {
                 SpotLab.start(LabOptions.builder().scenario("fleet").pace(60).build())) {
             EngineExecutionResults results = EngineRuns.run(lab, SevenDrills.class);
 
-            assertThat(EngineRuns.failures(results)).isEmpty();
-            results.testEvents().assertStatistics(s -> s.started(7).succeeded(7));
+            EngineRuns.assertAllPassed(results, 7);
             assertThat(TARGETS).hasSize(7);
             // the drills really overlapped, and never more than FIS's 5 active experiments at once
             assertThat(maxOverlap(WINDOWS)).isBetween(2, 5);

@@ -14,6 +14,10 @@ import org.junit.platform.testkit.engine.EngineExecutionResults;
  * The README's examples, written exactly as the README prints them (annotations and body, nothing added), pass on
  * the healthy {@code shop} lab. The Kubernetes example has no IMDS expectation: its NOTICE must still come, from
  * whichever source sees it.
+ *
+ * <p>Its labs run at pace 15: the example gives the handler PT30S from NOTICE to taint and cordon, which at pace 30
+ * is one wall second, and a full parallel build on a busy 2-core machine sometimes starves the lab's handler for
+ * longer than that.
  */
 class ReadmeExamplesTest {
     static final List<Timeline> TIMELINES = new CopyOnWriteArrayList<>();
@@ -55,14 +59,17 @@ class ReadmeExamplesTest {
     @Test
     void theKubernetesExampleAsPrintedPassesOnTheHealthyLab() {
         try (SpotLab lab =
-                SpotLab.start(LabOptions.builder().scenario("shop").pace(30).build())) {
+                SpotLab.start(LabOptions.builder().scenario("shop").pace(15).build())) {
             EngineExecutionResults results = EngineRuns.run(lab, KubernetesExample.class);
 
-            assertThat(EngineRuns.failures(results)).isEmpty();
-            results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
-
+            EngineRuns.assertAllPassed(results, 1);
+        }
+        // a lab of its own: in the first one the drained node's replacement runs no checkout pod yet, and a drill
+        // that picked it would rightly be refused (@ExpectDrain on a node with nothing to drain proves nothing)
+        try (SpotLab lab =
+                SpotLab.start(LabOptions.builder().scenario("shop").pace(15).build())) {
             EngineExecutionResults kept = EngineRuns.run(lab, KubernetesExampleKept.class);
-            kept.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+            EngineRuns.assertAllPassed(kept, 1);
             Timeline timeline = TIMELINES.get(0);
             String target = timeline.observations().stream()
                     .filter(o -> o.source().equals("kube") && !o.targetId().isEmpty())

@@ -154,7 +154,7 @@ public final class LabFaults {
         String value = eq < 0 ? null : s.substring(eq + 1).trim();
         FaultDefinition d = definition(name)
                 .orElseThrow(() -> error(s, "unknown fault \"" + name + "\"; known faults: " + describeKnown()));
-        Optional<String> problem = d.value().check(value);
+        Optional<String> problem = d.check(value);
         if (problem.isPresent()) {
             throw error(s, "fault " + d.name() + " " + problem.get() + " (usage: " + d.usage() + ")");
         }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spotdrill.core.SpotDrillConfigurationException;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class LabFaultsTest {
@@ -42,6 +43,63 @@ class LabFaultsTest {
         assertThatThrownBy(() -> LabFaults.parse("fis.throttle=0")).hasMessageContaining("must be a whole number >= 1");
         assertThatThrownBy(() -> LabFaults.parse("fis.throttle")).hasMessageContaining("needs a value");
         assertThatThrownBy(() -> LabFaults.parse("imds.no-notice=yes")).hasMessageContaining("takes no value");
+    }
+
+    @Test
+    void freeTextValuesAreCheckedWhenSetNamingWhatIsAllowed() {
+        assertThatThrownBy(() -> LabFaults.parse("terminationHandler.taint-effect=Bogus"))
+                .isInstanceOf(SpotDrillConfigurationException.class)
+                .hasMessage("spotdrill.lab.faults=\"terminationHandler.taint-effect=Bogus\": fault"
+                        + " terminationHandler.taint-effect is \"Bogus\", not one of NoSchedule, PreferNoSchedule,"
+                        + " NoExecute (case matters) (usage:"
+                        + " terminationHandler.taint-effect=<NoSchedule|PreferNoSchedule|NoExecute>). Write faults"
+                        + " comma-separated, e.g. spotdrill.lab.faults=imds.no-notice,fis.throttle=2");
+        assertThatThrownBy(() -> LabFaults.parse("terminationHandler.taint-effect=noschedule"))
+                .hasMessageContaining("is \"noschedule\", not one of NoSchedule, PreferNoSchedule, NoExecute");
+        assertThatThrownBy(() -> LabFaults.parse("terminationHandler.taint-key=not a key"))
+                .isInstanceOf(SpotDrillConfigurationException.class)
+                .hasMessageContaining("fault terminationHandler.taint-key is \"not a key\", not a taint key;"
+                        + " write [prefix/]name")
+                .hasMessageContaining("usage: terminationHandler.taint-key=<taint key, e.g. example.com/wrong>");
+        assertThatThrownBy(() -> LabFaults.parse("terminationHandler.taint-key=Example.com/x"))
+                .hasMessageContaining("not a taint key");
+        assertThatThrownBy(() -> LabFaults.parse("terminationHandler.taint-key=example.com/-x"))
+                .hasMessageContaining("not a taint key");
+        assertThatThrownBy(() -> LabFaults.parse("cluster.keep-dead-nodes=yes")).hasMessageContaining("takes no value");
+        // the values a component can use pass
+        LabFaults ok = LabFaults.parse("terminationHandler.taint-effect=NoExecute,"
+                + "terminationHandler.taint-key=example.com/wrong,cluster.keep-dead-nodes");
+        assertThat(ok.value("terminationHandler.taint-effect")).contains("NoExecute");
+        assertThat(ok.value("terminationHandler.taint-key")).contains("example.com/wrong");
+        assertThat(ok.active("cluster.keep-dead-nodes")).isTrue();
+        assertThat(LabFaults.parse("terminationHandler.taint-key=dedicated").value("terminationHandler.taint-key"))
+                .contains("dedicated");
+    }
+
+    @Test
+    void aBadValueSetOnARunningLabIsRefusedAndTheFaultKeepsItsValue() {
+        LabFaults f = LabFaults.parse("terminationHandler.taint-effect=PreferNoSchedule");
+        assertThatThrownBy(() -> f.set("terminationHandler.taint-effect=Bogus"))
+                .isInstanceOf(SpotDrillConfigurationException.class)
+                .hasMessageContaining("not one of NoSchedule, PreferNoSchedule, NoExecute");
+        assertThat(f.value("terminationHandler.taint-effect")).contains("PreferNoSchedule");
+        assertThatThrownBy(() -> f.set("terminationHandler.drain-delay=3m"))
+                .hasMessageContaining("is not an ISO-8601 duration");
+        assertThat(f.active("terminationHandler.drain-delay")).isFalse();
+    }
+
+    @Test
+    void everyCatalogueValueRuleIsNamedInItsUsage() {
+        assertThat(LabFaults.definition("terminationHandler.taint-effect")
+                        .orElseThrow()
+                        .usage())
+                .isEqualTo("terminationHandler.taint-effect=<NoSchedule|PreferNoSchedule|NoExecute>");
+        assertThat(LabFaults.definition("cluster.keep-dead-nodes").orElseThrow().usage())
+                .isEqualTo("cluster.keep-dead-nodes");
+        assertThatThrownBy(() -> new FaultDefinition(
+                        "c", "f", FaultDefinition.ValueKind.NONE, "d", FaultDefinition.ValueRule.oneOf(List.of("a"))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("fault c.f takes no value, so it cannot have a value rule");
     }
 
     @Test

@@ -91,6 +91,16 @@ class SpotLabTest {
                         SpotLab.start(LabOptions.builder().faults("fis.explode").build()))
                 .isInstanceOf(SpotDrillConfigurationException.class)
                 .hasMessageContaining("spotdrill.lab.faults=\"fis.explode\"");
+        int before = SpotLab.runningIds().size();
+        assertThatThrownBy(() -> SpotLab.start(LabOptions.builder()
+                        .scenario("shop")
+                        .faults("terminationHandler.taint-effect=Bogus")
+                        .build()))
+                .isInstanceOf(SpotDrillConfigurationException.class)
+                .hasMessageStartingWith("spotdrill.lab.faults=\"terminationHandler.taint-effect=Bogus\": fault"
+                        + " terminationHandler.taint-effect is \"Bogus\", not one of NoSchedule, PreferNoSchedule,"
+                        + " NoExecute");
+        assertThat(SpotLab.runningIds()).hasSize(before);
         assertThatThrownBy(() -> LabOptions.builder().pace(0).build())
                 .hasMessageContaining("pace must be a positive number, was 0.0");
     }

@@ -47,7 +47,7 @@ public final class Ec2StateProbe implements AutoCloseable {
                     backend.describe(targets.stream().map(Target::instanceId).toList());
             Instant at = world.clock().now(); // stamped when the answer arrived
             for (AwsBackend.Instance i : instances) {
-                timeline.status(i.id(), "ec2:state", at, i.state());
+                timeline.status(i.id(), "ec2:state", at, "DescribeInstances: " + i.id() + " is " + i.state());
                 String before = last.put(i.id(), i.state());
                 if (!i.state().equals(before)) {
                     timeline.add(new Observation(

@@ -1,6 +1,8 @@
 package dev.spotdrill.core.drill;
 
+import dev.spotdrill.core.internal.Messages;
 import dev.spotdrill.core.kube.KubeObservations;
+import dev.spotdrill.core.kube.KubeSource;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -8,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
@@ -15,33 +18,48 @@ import java.util.function.Predicate;
  * {@code @ExpectCordon}, {@code @ExpectDrain}, {@code @ExpectAvailability} and {@code @ExpectNodeRemoved} create
  * the same objects. They read what the Kubernetes source ({@value #KUBE}) writes; see
  * {@link KubeObservations}.
+ *
+ * <p>Only fresh evidence counts: taint, cordon and drain are met only by a change the source saw after it started,
+ * never by a state the node already had; and they tell the source what they will judge, so that a target whose
+ * node already shows it is refused before anything is created (see {@link KubeSource}).
  */
 public final class KubeExpectations {
     /** The kind of the Kubernetes source, which these expectations ask for. */
     public static final String KUBE = "kube";
 
     private static final List<SourceRequest> KUBE_NODES = List.of(SourceRequest.of(KUBE));
+    private static final List<SourceRequest> KUBE_CORDON =
+            List.of(SourceRequest.of(KUBE, KubeSource.EXPECT, KubeSource.CORDON));
+    private static final List<SourceRequest> KUBE_DRAIN =
+            List.of(SourceRequest.of(KUBE, KubeSource.EXPECT, KubeSource.DRAIN));
 
     private KubeExpectations() {}
 
-    /** The target's node gets a taint with this key and effect ({@code @ExpectTaint}). */
+    /**
+     * The target's node gets a taint with this key and effect ({@code @ExpectTaint}); a node that already has it is
+     * refused.
+     */
     public static Expectation taint(String key, String effect, Window window) {
         requireText(key, "key");
         requireText(effect, "effect");
         return new Eventual(
                 "@ExpectTaint(key=\"" + key + "\", effect=\"" + effect + "\")",
                 window,
+                List.of(new SourceRequest(
+                        KUBE,
+                        Map.of(KubeSource.EXPECT, KubeSource.TAINT, KubeSource.KEY, key, KubeSource.EFFECT, effect))),
                 o -> o.kind().equals(KubeObservations.TAINT_ADDED)
                         && key.equals(o.data().get("key"))
                         && effect.equals(o.data().get("effect")),
                 KubeObservations.STATUS_TAINTS);
     }
 
-    /** The target's node is cordoned ({@code @ExpectCordon}). */
+    /** The target's node is cordoned ({@code @ExpectCordon}); a node already cordoned is refused. */
     public static Expectation cordon(Window window) {
         return new Eventual(
                 "@ExpectCordon",
                 window,
+                KUBE_CORDON,
                 o -> o.kind().equals(KubeObservations.CORDONED),
                 KubeObservations.STATUS_CORDON);
     }
@@ -49,7 +67,8 @@ public final class KubeExpectations {
     /**
      * Every pod on the target's node that is not owned by a DaemonSet and is not a mirror pod is gone
      * ({@code @ExpectDrain}); with {@code rescheduled}, a pod of the same owner is also Ready on another node for
-     * each one that left.
+     * each one that left. Pods lost with the node (it went NotReady or was deleted first) are not a drain; a node
+     * with no such pod to begin with is refused.
      */
     public static Expectation drain(boolean rescheduled, Window window) {
         return new Drain(rescheduled, window);
@@ -60,6 +79,7 @@ public final class KubeExpectations {
         return new Eventual(
                 "@ExpectNodeRemoved",
                 window,
+                KUBE_NODES,
                 o -> o.kind().equals(KubeObservations.NODE_DELETED),
                 KubeObservations.STATUS_NODE);
     }
@@ -77,7 +97,7 @@ public final class KubeExpectations {
     /** The Deployments ({@code namespace/name}) that requests to the Kubernetes source name. */
     public static List<String> deployments(List<SourceRequest> requests) {
         return requests.stream()
-                .map(r -> r.param("deployment"))
+                .map(r -> r.param(KubeSource.DEPLOYMENT))
                 .filter(Objects::nonNull)
                 .distinct()
                 .toList();
@@ -90,12 +110,21 @@ public final class KubeExpectations {
     }
 
     /**
-     * Met by the first matching observation about the target; one present when the probe started counts from the
-     * window's start.
+     * Met by the first matching observation about the target that the source made after it started (never one of
+     * the state it found, {@code initial=true}); one made before the window opened counts from the window's start.
      */
     private static class Eventual extends Expectations.Observed {
-        Eventual(String name, Window window, Predicate<Observation> match, String statusKey) {
-            super(name, window, KUBE_NODES, match, statusKey);
+        Eventual(
+                String name,
+                Window window,
+                List<SourceRequest> sources,
+                Predicate<Observation> match,
+                String statusKey) {
+            super(name, window, sources, match.and(Eventual::fresh), statusKey);
+        }
+
+        private static boolean fresh(Observation o) {
+            return !"true".equals(o.data().get("initial"));
         }
 
         @Override
@@ -118,9 +147,21 @@ public final class KubeExpectations {
             super(
                     rescheduled ? "@ExpectDrain(rescheduled=true)" : "@ExpectDrain",
                     window,
+                    KUBE_DRAIN,
                     o -> o.kind().equals(KubeObservations.NODE_DRAINED),
                     KubeObservations.STATUS_PODS);
             this.rescheduled = rescheduled;
+        }
+
+        @Override
+        protected String lastSeen(Timeline timeline, Target target, Instant deadline) {
+            Optional<Observation> lost = timeline.first(
+                    o -> o.isAbout(target.instanceId()) && o.kind().equals(KubeObservations.PODS_LOST));
+            if (lost.isPresent()) {
+                int pods = Integer.parseInt(lost.get().data().getOrDefault("pods", "1"));
+                return Messages.podsLost(pods, lost.get().at(), timeline);
+            }
+            return super.lastSeen(timeline, target, deadline);
         }
 
         @Override

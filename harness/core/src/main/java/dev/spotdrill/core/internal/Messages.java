@@ -141,6 +141,41 @@ public final class Messages {
         return "Guardrail refused " + t.describe() + ": " + rule + "; " + fix;
     }
 
+    // ---- only fresh evidence counts: a state the node already has proves nothing
+
+    public static String alreadyCordoned(Target t, String node) {
+        return guardrail(
+                t,
+                "node " + node + " is already cordoned (spec.unschedulable=true) before the drill, so @ExpectCordon"
+                        + " would pass whatever the handler does and prove nothing",
+                "uncordon it first (kubectl uncordon " + node + ") or select another node");
+    }
+
+    public static String alreadyTainted(
+            Target t, String node, String expectation, String taint, String key, String effect) {
+        return guardrail(
+                t,
+                "node " + node + " already carries the taint " + taint + " before the drill, so " + expectation
+                        + " would pass whatever the handler does and prove nothing",
+                "remove it first (kubectl taint nodes " + node + " " + key + ":" + effect
+                        + "-) or select another node");
+    }
+
+    public static String nothingToDrain(Target t, String node) {
+        return guardrail(
+                t,
+                "node " + node + " runs no pod that a drain must evict (only DaemonSet or mirror pods), so @ExpectDrain"
+                        + " would pass whatever the handler does and prove nothing",
+                "select a node that runs a workload (kubectl get pods -A -o wide --field-selector spec.nodeName=" + node
+                        + " shows what runs there) or schedule one on it");
+    }
+
+    /** Why @ExpectDrain missed when the node's pods went with the node rather than through a drain. */
+    public static String podsLost(int pods, Instant at, Timeline timeline) {
+        return "the node was never drained: its " + pods + (pods == 1 ? " pod was" : " pods were")
+                + " lost with the node at " + timeline.offset(at);
+    }
+
     public static String noneEligible(String attribute, Object value, List<String> refusals) {
         return "Guardrail refused every instance that " + attr("SpotInterruption", attribute, value) + " matches:\n  "
                 + String.join("\n  ", refusals);

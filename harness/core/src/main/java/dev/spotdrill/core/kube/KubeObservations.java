@@ -11,11 +11,16 @@ public final class KubeObservations {
     /** The source of every observation here. */
     public static final String SOURCE = "kube";
 
-    /** A taint appeared on the target's node; data {@code key}, {@code value}, {@code effect}, {@code initial}. */
+    /**
+     * A taint appeared on the target's node; data {@code key}, {@code value}, {@code effect}, {@code initial}
+     * ({@code true} when the node had it when the probe started).
+     */
     public static final String TAINT_ADDED = "TAINT_ADDED";
     /** A taint left the target's node; data {@code key}, {@code value}, {@code effect}. */
     public static final String TAINT_REMOVED = "TAINT_REMOVED";
-    /** The target's node became unschedulable; data {@code initial}. */
+    /**
+     * The target's node became unschedulable; data {@code initial} ({@code true} when it was when the probe started).
+     */
     public static final String CORDONED = "CORDONED";
     /** The target's node became schedulable again. */
     public static final String UNCORDONED = "UNCORDONED";
@@ -26,8 +31,16 @@ public final class KubeObservations {
     public static final String POD_EVICTED = "POD_EVICTED";
     /** A pod left the target's node while the node was NotReady or gone; data as {@link #POD_EVICTED}. */
     public static final String POD_DELETED = "POD_DELETED";
-    /** No pod that a drain must evict is left on the target's node; data {@code initial}. */
+    /**
+     * No pod that a drain must evict is left on the target's node, and the last one left while the node was Ready (a
+     * drain); data {@code initial}: {@code true} when the node had none when the probe started, which proves nothing.
+     */
     public static final String NODE_DRAINED = "NODE_DRAINED";
+    /**
+     * No pod that a drain must evict is left on the target's node, but the last one left with the node NotReady or
+     * deleted: it was lost with the node, not drained; data {@code pods}, how many evictable pods were lost.
+     */
+    public static final String PODS_LOST = "PODS_LOST";
     /** The target's node condition Ready left True; data {@code status}, {@code reason}. */
     public static final String NODE_NOT_READY = "NODE_NOT_READY";
     /** The target's node object was deleted. */

@@ -2,10 +2,13 @@ package dev.spotdrill.core.kube;
 
 import static dev.spotdrill.core.kube.KubeObservations.*;
 
+import dev.spotdrill.core.GuardrailException;
 import dev.spotdrill.core.SpotDrillConfigurationException;
 import dev.spotdrill.core.SpotDrillException;
 import dev.spotdrill.core.World;
+import dev.spotdrill.core.drill.KubeExpectations;
 import dev.spotdrill.core.drill.Observation;
+import dev.spotdrill.core.drill.SourceRequest;
 import dev.spotdrill.core.drill.Target;
 import dev.spotdrill.core.drill.Timeline;
 import dev.spotdrill.core.internal.Messages;
@@ -46,7 +49,10 @@ import org.slf4j.LoggerFactory;
  * <p>One informer per target node (field selector {@code metadata.name}) and one pod informer over all
  * namespaces with a by-node index: the field selector {@code spec.nodeName} is not served by every API server
  * (not by the Fabric8 mock). State already present when the informers sync (a taint or cordon the handler set
- * before the probe saw the node) is recorded as an observation with {@code initial=true}, at the sync time.
+ * before the probe saw the node) is recorded as an observation with {@code initial=true}, at the sync time; such
+ * observations prove nothing, and a node that already shows what an expectation will judge is refused at start (see
+ * {@link KubeSource}). Evictable pods that leave while the node is NotReady or gone are lost with it, not drained:
+ * the node emptying that way is {@link KubeObservations#PODS_LOST}, never {@link KubeObservations#NODE_DRAINED}.
  * {@link #close()} stops the informers and closes the client.
  */
 public final class KubeProbe implements AutoCloseable {
@@ -62,6 +68,7 @@ public final class KubeProbe implements AutoCloseable {
     private final List<SharedIndexInformer<?>> informers = new CopyOnWriteArrayList<>();
     private final Map<String, NodeView> lastNode = new HashMap<>();
     private final Map<String, Integer> evictable = new HashMap<>();
+    private final Map<String, Integer> lostPods = new HashMap<>();
     private final Map<String, Map<String, Integer>> awaitingReplacement = new HashMap<>();
     private final Set<String> readyPods = new HashSet<>();
     private final Map<String, Watched> deployments = new LinkedHashMap<>();
@@ -84,10 +91,33 @@ public final class KubeProbe implements AutoCloseable {
      * @throws SpotDrillConfigurationException when the world has no cluster or a Deployment does not exist
      */
     public static KubeProbe start(World world, List<Target> targets, List<String> deployments, Timeline timeline) {
+        return start(
+                world,
+                targets,
+                timeline,
+                deployments.stream()
+                        .map(d -> SourceRequest.of(KubeExpectations.KUBE, KubeSource.DEPLOYMENT, d))
+                        .toList());
+    }
+
+    /**
+     * Starts the informers for the Kubernetes source's requests (see {@link KubeSource}), and returns once they
+     * have synced and every target's node was found fresh for what the requests will judge.
+     *
+     * @throws SpotDrillConfigurationException when the world has no cluster or a Deployment does not exist
+     * @throws GuardrailException when a target's node already shows a state an expectation will judge (already
+     *     cordoned, already tainted so, nothing to drain): such a drill would prove nothing
+     */
+    public static KubeProbe start(World world, List<Target> targets, Timeline timeline, List<SourceRequest> requests) {
+        List<String> deployments = KubeExpectations.deployments(requests);
+        List<SourceRequest> fresh = requests.stream()
+                .filter(r -> r.param(KubeSource.EXPECT) != null)
+                .toList();
         KubernetesClient client = KubeClientFactory.client(world, "the Kubernetes expectations");
         KubeProbe probe = new KubeProbe(world, timeline, client);
         try {
             probe.begin(targets, deployments);
+            probe.refuseStale(fresh);
             return probe;
         } catch (RuntimeException e) {
             probe.close();
@@ -272,6 +302,53 @@ public final class KubeProbe implements AutoCloseable {
         }
     }
 
+    /**
+     * Refuses the drill when a target's node already shows what an expectation will judge: a cordon, a taint or a
+     * drain seen now would not be the handler's doing, so the verdict would prove nothing.
+     */
+    private void refuseStale(List<SourceRequest> requests) {
+        if (requests.isEmpty()) {
+            return;
+        }
+        List<String> refusals = new ArrayList<>();
+        synchronized (lock) {
+            for (Map.Entry<String, Target> e : targetByNode.entrySet()) {
+                String node = e.getKey();
+                Target t = e.getValue();
+                NodeView v = lastNode.get(node);
+                if (v == null) {
+                    continue; // no node to judge: the status says so, and the expectations miss with it
+                }
+                for (SourceRequest r : requests) {
+                    String expect = r.param(KubeSource.EXPECT);
+                    if (KubeSource.CORDON.equals(expect) && v.unschedulable()) {
+                        refusals.add(Messages.alreadyCordoned(t, node));
+                    } else if (KubeSource.TAINT.equals(expect)) {
+                        String key = r.param(KubeSource.KEY);
+                        String effect = r.param(KubeSource.EFFECT);
+                        v.taints().stream()
+                                .filter(taint -> taint.key().equals(key)
+                                        && taint.effect().equals(effect))
+                                .findFirst()
+                                .ifPresent(taint -> refusals.add(Messages.alreadyTainted(
+                                        t,
+                                        node,
+                                        "@ExpectTaint(key=\"" + key + "\", effect=\"" + effect + "\")",
+                                        taint.toString(),
+                                        key,
+                                        effect)));
+                    } else if (KubeSource.DRAIN.equals(expect) && evictable.getOrDefault(node, 0) == 0) {
+                        refusals.add(Messages.nothingToDrain(t, node));
+                    }
+                }
+            }
+        }
+        if (!refusals.isEmpty()) {
+            throw new GuardrailException(
+                    String.join("\n", refusals.stream().distinct().toList()));
+        }
+    }
+
     // ------------------------------------------------------------------ nodes
 
     private void onNode(Node node) {
@@ -329,6 +406,7 @@ public final class KubeProbe implements AutoCloseable {
                 return;
             }
             Instant at = world.clock().now();
+            lastNode.computeIfPresent(name, (k, v) -> v.asDeleted());
             add(at, t.instanceId(), NODE_DELETED, "node " + name + " deleted", Map.of());
             timeline.status(t.instanceId(), STATUS_NODE, at, "node " + name + " deleted");
         }
@@ -402,6 +480,9 @@ public final class KubeProbe implements AutoCloseable {
                                 "namespace", pod.getMetadata().getNamespace(),
                                 "owner", owner,
                                 "evictable", Boolean.toString(evictablePod)));
+                if (evictablePod && !nodeUp) {
+                    lostPods.merge(node, 1, Integer::sum);
+                }
                 if (evictablePod) {
                     awaitingReplacement
                             .computeIfAbsent(node, k -> new HashMap<>())
@@ -458,15 +539,33 @@ public final class KubeProbe implements AutoCloseable {
                         : left.size() + " evictable pod" + (left.size() == 1 ? "" : "s") + " still on node " + node
                                 + ": " + String.join(", ", left));
         Integer before = evictable.put(node, left.size());
-        if (left.isEmpty() && (initial || (before != null && before > 0))) {
+        if (left.isEmpty() && initial) {
             add(
                     at,
                     t.instanceId(),
                     NODE_DRAINED,
-                    initial
-                            ? "no evictable pod on node " + node + " when the probe started"
-                            : "the last evictable pod left node " + node,
-                    Map.of("initial", Boolean.toString(initial)));
+                    "no evictable pod on node " + node + " when the probe started",
+                    Map.of("initial", "true"));
+        } else if (left.isEmpty() && before != null && before > 0) {
+            NodeView v = lastNode.get(node);
+            boolean nodeUp = v != null && v.ready() && !v.deleted();
+            if (nodeUp) {
+                add(
+                        at,
+                        t.instanceId(),
+                        NODE_DRAINED,
+                        "the last evictable pod left node " + node,
+                        Map.of("initial", "false"));
+            } else {
+                int lost = Math.max(1, lostPods.getOrDefault(node, 0));
+                add(
+                        at,
+                        t.instanceId(),
+                        PODS_LOST,
+                        "the last evictable pod left node " + node + " with the node down: " + lost
+                                + (lost == 1 ? " pod" : " pods") + " lost with the node, not drained",
+                        Map.of("pods", Integer.toString(lost)));
+            }
         }
     }
 
@@ -681,6 +780,11 @@ public final class KubeProbe implements AutoCloseable {
 
         boolean ready() {
             return readyStatus.equals("True");
+        }
+
+        /** The same view, of a node that was deleted. */
+        NodeView asDeleted() {
+            return new NodeView(taints, unschedulable, readyStatus, readyReason, true);
         }
     }
 }

@@ -149,6 +149,8 @@ class DrillTest {
             }
         }
         assertThat(picks.get(0)).hasSize(2).isEqualTo(picks.get(1));
+        // the seed is what picks them: another seed picks other instances
+        assertThat(picks.get(2)).hasSize(2).isNotEqualTo(picks.get(0));
     }
 
     @Test

@@ -3,21 +3,31 @@ package dev.spotdrill.lab.internal;
 import dev.spotdrill.lab.FaultCatalog;
 import dev.spotdrill.lab.FaultDefinition;
 import dev.spotdrill.lab.FaultDefinition.ValueKind;
+import dev.spotdrill.lab.FaultDefinition.ValueRule;
 import dev.spotdrill.lab.kube.FaultInfo;
+import dev.spotdrill.lab.kube.LabCluster;
 import dev.spotdrill.lab.kube.TerminationHandlerFaults;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The faults of the lab's Kubernetes side: the reference termination handler's ({@code terminationHandler.*}).
- * Found through {@code META-INF/services}; the lab checks their values with {@link TerminationHandlerFaults#validate}.
+ * The faults of the lab's Kubernetes side: the reference termination handler's ({@code terminationHandler.*}) and
+ * the cluster's ({@code cluster.*}). Found through {@code META-INF/services}; each value is checked when the fault is
+ * set (a taint effect must be one Kubernetes knows, a taint key must be one it accepts).
  */
 public final class KubeFaultCatalog implements FaultCatalog {
 
     @Override
     public List<FaultDefinition> faults() {
-        return TerminationHandlerFaults.ALL.stream()
-                .map(KubeFaultCatalog::definition)
-                .toList();
+        List<FaultDefinition> out = new ArrayList<>();
+        TerminationHandlerFaults.ALL.forEach(f -> out.add(definition(f)));
+        out.add(new FaultDefinition(
+                "cluster",
+                LabCluster.KEEP_DEAD_NODES.substring("cluster.".length()),
+                ValueKind.NONE,
+                "the node of a terminated instance stays, NotReady, and is never deleted (its pods still go), as"
+                        + " when no cloud controller removes it"));
+        return List.copyOf(out);
     }
 
     private static FaultDefinition definition(FaultInfo f) {
@@ -25,6 +35,12 @@ public final class KubeFaultCatalog implements FaultCatalog {
         ValueKind kind = !f.takesValue()
                 ? ValueKind.NONE
                 : f.name().equals(TerminationHandlerFaults.DRAIN_DELAY) ? ValueKind.DURATION : ValueKind.TEXT;
-        return new FaultDefinition("terminationHandler", fault, kind, f.description());
+        ValueRule rule = ValueRule.ANY;
+        if (f.name().equals(TerminationHandlerFaults.TAINT_EFFECT)) {
+            rule = ValueRule.oneOf(TerminationHandlerFaults.TAINT_EFFECTS);
+        } else if (f.name().equals(TerminationHandlerFaults.TAINT_KEY)) {
+            rule = ValueRule.of("taint key, e.g. example.com/wrong", TerminationHandlerFaults::taintKeyProblem);
+        }
+        return new FaultDefinition("terminationHandler", fault, kind, f.description(), rule);
     }
 }

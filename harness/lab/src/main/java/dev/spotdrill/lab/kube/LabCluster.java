@@ -49,6 +49,12 @@ import org.slf4j.LoggerFactory;
 public final class LabCluster implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LabCluster.class);
     private static final Pattern EKS_NAME = Pattern.compile("ip-(\\d+)-(\\d+)-(\\d+)-(\\d+)\\..*");
+    /**
+     * The lab fault that keeps a dead node: the node of a terminated instance turns NotReady and its pods go, but
+     * the node object is never deleted, as when no cloud controller removes it.
+     */
+    public static final String KEEP_DEAD_NODES = "cluster.keep-dead-nodes";
+
     private final ClusterSpec spec;
     private final WorldClock clock;
     private final ImdsLocator imds;
@@ -88,7 +94,10 @@ public final class LabCluster implements AutoCloseable {
                 .executor(httpExecutor)
                 .version(HttpClient.Version.HTTP_1_1)
                 .build();
-        this.controller = new LabController(client, clock, controllerExecutor, spec.nodeDeletionDelay(), api.events());
+        this.controller = new LabController(
+                client, clock, controllerExecutor, spec.nodeDeletionDelay(), api.events(), () -> activeFaults
+                        .get()
+                        .containsKey(KEEP_DEAD_NODES));
     }
 
     /**
@@ -108,7 +117,8 @@ public final class LabCluster implements AutoCloseable {
      * @param clock the world clock (its pace scales every delay)
      * @param imds where each instance's IMDS is served, for the termination handlers
      * @param activeFaults the lab's active faults, read on every handler poll ({@code terminationHandler.*} keys,
-     *     see {@link TerminationHandlerFaults}); other keys are ignored
+     *     see {@link TerminationHandlerFaults}) and when a dead node is due for deletion ({@link #KEEP_DEAD_NODES});
+     *     other keys are ignored
      */
     public static LabCluster start(
             ClusterSpec spec, WorldClock clock, ImdsLocator imds, Supplier<Map<String, String>> activeFaults) {

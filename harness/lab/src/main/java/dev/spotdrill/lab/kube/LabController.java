@@ -43,6 +43,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +68,7 @@ final class LabController implements AutoCloseable {
     private final ScheduledExecutorService executor;
     private final Duration nodeDeletionDelay;
     private final EventRecorder events;
+    private final BooleanSupplier keepDeadNodes;
     private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
     private final AtomicBoolean pending = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -74,17 +76,23 @@ final class LabController implements AutoCloseable {
     private final Set<String> terminatedNodes = ConcurrentHashMap.newKeySet();
     private final AtomicInteger ipCounter = new AtomicInteger();
 
+    /**
+     * @param events where the controller's Kubernetes events go
+     * @param keepDeadNodes read when a dead node is due for deletion: true keeps its object (its pods still go)
+     */
     LabController(
             KubernetesClient client,
             WorldClock clock,
             ScheduledExecutorService executor,
             Duration nodeDeletionDelay,
-            EventRecorder events) {
+            EventRecorder events,
+            BooleanSupplier keepDeadNodes) {
         this.client = client;
         this.events = events;
         this.clock = clock;
         this.executor = executor;
         this.nodeDeletionDelay = nodeDeletionDelay;
+        this.keepDeadNodes = keepDeadNodes;
     }
 
     void start() {
@@ -748,7 +756,11 @@ final class LabController implements AutoCloseable {
         for (Pod pod : podsOn(nodeName)) {
             deletePod(pod, "node " + nodeName + " deleted");
         }
-        client.nodes().withName(nodeName).delete();
+        if (keepDeadNodes.getAsBoolean()) {
+            LOG.debug("node {} kept NotReady (fault {})", nodeName, LabCluster.KEEP_DEAD_NODES);
+        } else {
+            client.nodes().withName(nodeName).delete();
+        }
         requestReconcile();
     }
 

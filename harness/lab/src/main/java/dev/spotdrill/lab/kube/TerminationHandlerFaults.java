@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -42,7 +44,35 @@ public final class TerminationHandlerFaults {
             new FaultInfo(TAINT_KEY, "The handler taints with this key instead of NTH's.", true, "example.com/wrong"),
             new FaultInfo(EVICT_DAEMONSETS, "The handler also evicts DaemonSet pods while draining.", false, ""));
 
+    /** The taint effects Kubernetes knows, as {@code kubectl taint} lists them; {@link #TAINT_EFFECT} takes one. */
+    public static final List<String> TAINT_EFFECTS = List.of("NoSchedule", "PreferNoSchedule", "NoExecute");
+
+    private static final Pattern KEY_NAME = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+    private static final Pattern KEY_PREFIX =
+            Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+
     private TerminationHandlerFaults() {}
+
+    /**
+     * Empty when the text is a taint key as Kubernetes accepts one ({@code [prefix/]name}: a DNS subdomain of at
+     * most 253 characters, then a name of at most 63 letters, digits, {@code -}, {@code _} and {@code .} that
+     * starts and ends with a letter or digit), else what is wrong with it.
+     */
+    public static Optional<String> taintKeyProblem(String key) {
+        if (key == null || key.isBlank()) {
+            return Optional.of("is blank; give a taint key such as example.com/wrong");
+        }
+        int slash = key.indexOf('/');
+        String prefix = slash < 0 ? null : key.substring(0, slash);
+        String name = slash < 0 ? key : key.substring(slash + 1);
+        boolean ok = KEY_NAME.matcher(name).matches()
+                && (prefix == null
+                        || (prefix.length() <= 253 && KEY_PREFIX.matcher(prefix).matches()));
+        return ok
+                ? Optional.empty()
+                : Optional.of("is \"" + key + "\", not a taint key; write [prefix/]name as Kubernetes takes it, e.g."
+                        + " example.com/wrong (a DNS prefix, then at most 63 letters, digits, '-', '_' or '.')");
+    }
 
     /**
      * Checks one fault as a user gave it.
@@ -69,8 +99,10 @@ public final class TerminationHandlerFaults {
             parseDelay(value);
         } else if (name.equals(TAINT_EFFECT)) {
             TaintSpec.checkEffect(value, "fault " + name);
-        } else if (name.equals(TAINT_KEY) && value.isBlank()) {
-            throw new SpotDrillConfigurationException("fault " + name + " needs a non-blank taint key");
+        } else if (name.equals(TAINT_KEY)) {
+            taintKeyProblem(value).ifPresent(p -> {
+                throw new SpotDrillConfigurationException("fault " + name + " " + p);
+            });
         }
     }
 

@@ -52,6 +52,29 @@ class NodeLifecycleTest {
     }
 
     @Test
+    void withKeepDeadNodesTheNodeOfATerminatedInstanceStaysNotReadyWhileItsPodsGo() {
+        lab.faults.put(LabCluster.KEEP_DEAD_NODES, "");
+        lab.start(ClusterSpec.of(
+                        List.of(spot(A, "i-0c0ffee0000000a01"), onDemand(B, "i-0c0ffee0000000b01")),
+                        List.of(WorkloadSpec.of("shop", "cart", 4)))
+                .withNodeDeletionDelay(Duration.ofSeconds(30)));
+        waitUpTo().untilAsserted(() -> assertThat(lab.podsPerNode("shop", "cart"))
+                .containsKey(A)
+                .containsKey(B));
+
+        assertThat(lab.cluster.instanceTerminated("i-0c0ffee0000000a01")).isTrue();
+
+        // the pods left with the deletion delay, as they do without the fault; the node object did not
+        waitUpTo().untilAsserted(() -> {
+            assertThat(lab.readyPods("shop", "cart")).hasSize(4);
+            assertThat(lab.podsPerNode("shop", "cart")).containsOnly(Map.entry(B, 4L));
+        });
+        Node node = lab.node(A);
+        assertThat(node).as("the dead node is kept").isNotNull();
+        assertThat(Kube.isNodeReady(node)).isFalse();
+    }
+
+    @Test
     void terminatingAnInstanceWithoutANodeChangesNothing() {
         lab.start(ClusterSpec.of(List.of(spot(A, "i-0c0ffee0000000a01")), List.of()));
 
