@@ -100,7 +100,7 @@ final class Ec2Fleet {
         i.interruption = ctx.at(interruptAt, () -> {
             synchronized (ctx.lock) {
                 i.interruption = null;
-                interrupt(i);
+                interrupt(i, interruptAt);
                 afterInterruption.run();
             }
         });
@@ -122,7 +122,8 @@ final class Ec2Fleet {
         }
     }
 
-    private void interrupt(Instance i) {
+    /** Interrupts the instance at a world instant: the state changes carry that instant, however late this runs. */
+    private void interrupt(Instance i, Instant at) {
         if (!i.state.equals("running")) {
             return;
         }
@@ -131,10 +132,11 @@ final class Ec2Fleet {
             return;
         }
         boolean terminate = i.behaviour.equals("terminate");
-        setState(i, terminate ? "shutting-down" : "stopping");
-        ctx.at(ctx.now().plus(SHUTDOWN), () -> {
+        setState(i, terminate ? "shutting-down" : "stopping", at);
+        Instant down = at.plus(SHUTDOWN);
+        ctx.at(down, () -> {
             synchronized (ctx.lock) {
-                setState(i, terminate ? "terminated" : "stopped");
+                setState(i, terminate ? "terminated" : "stopped", down);
                 if (terminate && i.spot() && ctx.scenario.replaceInterrupted()) {
                     ctx.at(ctx.now().plus(ctx.scenario.replacementDelay()), () -> {
                         synchronized (ctx.lock) {
@@ -162,9 +164,9 @@ final class Ec2Fleet {
         notifyListeners(fresh);
     }
 
-    private void setState(Instance i, String state) {
+    private void setState(Instance i, String state, Instant at) {
         i.state = state;
-        i.stateChangedAt = ctx.now();
+        i.stateChangedAt = at;
         LOG.debug("lab {}: {} is {}", ctx.labId, i.id, state);
         events.stateChanged(i, i.stateChangedAt);
         notifyListeners(i);

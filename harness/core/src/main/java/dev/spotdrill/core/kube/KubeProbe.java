@@ -57,8 +57,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class KubeProbe implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KubeProbe.class);
-    static final String BY_NODE = "spotdrill.byNode";
-    static final String BY_NAMESPACE = "spotdrill.byNamespace";
     private static final long SYNC_TIMEOUT_SECONDS = 30;
 
     private final World world;
@@ -73,7 +71,14 @@ public final class KubeProbe implements AutoCloseable {
     private final Set<String> readyPods = new HashSet<>();
     private final Map<String, Watched> deployments = new LinkedHashMap<>();
     private final Object lock = new Object();
-    private volatile SharedIndexInformer<Pod> pods;
+    /** Each target node's pods: a pod watch with the field selector {@code spec.nodeName}. */
+    private final Map<String, SharedIndexInformer<Pod>> nodePods = new LinkedHashMap<>();
+    /** Each watched Deployment's pods: a pod watch in its namespace with its label selector. */
+    private final Map<String, SharedIndexInformer<Pod>> deploymentPods = new LinkedHashMap<>();
+    /** The pods of each owner that has pods on a target node (namespace and labels), for replacements elsewhere. */
+    private final Map<String, SharedIndexInformer<Pod>> ownerPods = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private final java.util.concurrent.atomic.AtomicLong podEvents = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean synced;
     private volatile boolean closed;
 
@@ -173,50 +178,85 @@ public final class KubeProbe implements AutoCloseable {
             });
             informers.add(informer);
         }
-        SharedIndexInformer<Pod> podInformer = client.pods().inAnyNamespace().runnableInformer(0);
-        podInformer.addIndexers(Map.of(
-                BY_NODE, p -> List.of(Objects.toString(nodeOf(p), "")),
-                BY_NAMESPACE, p -> List.of(p.getMetadata().getNamespace())));
-        podInformer.addEventHandler(new ResourceEventHandler<Pod>() {
-            @Override
-            public void onAdd(Pod obj) {
-                onPod(obj);
-            }
-
-            @Override
-            public void onUpdate(Pod oldObj, Pod newObj) {
-                onPod(newObj);
-            }
-
-            @Override
-            public void onDelete(Pod obj, boolean deletedFinalStateUnknown) {
-                onPodDeleted(obj);
-            }
-        });
-        this.pods = podInformer;
-        informers.add(podInformer);
+        // the pods of each target node only: the API server filters them (spec.nodeName), so a change elsewhere in a
+        // big cluster is never received, let alone stored
+        for (String node : targetByNode.keySet()) {
+            SharedIndexInformer<Pod> informer = client.pods()
+                    .inAnyNamespace()
+                    .withField("spec.nodeName", node)
+                    .runnableInformer(0)
+                    .itemStore(SummaryStore.pods());
+            informer.addEventHandler(handler(p -> onNodePod(node, p), p -> onNodePodDeleted(node, p)));
+            nodePods.put(node, informer);
+            informers.add(informer);
+        }
+        // each watched Deployment's pods: namespace- and label-scoped
+        for (Watched w : deployments.values()) {
+            SharedIndexInformer<Pod> informer = client.pods()
+                    .inNamespace(w.namespace())
+                    .withLabelSelector(w.selectorText())
+                    .runnableInformer(0)
+                    .itemStore(SummaryStore.pods());
+            informer.addEventHandler(handler(p -> onDeploymentPod(w, null), p -> onDeploymentPod(w, uid(p))));
+            deploymentPods.put(w.name(), informer);
+            informers.add(informer);
+        }
         List<java.util.concurrent.CompletableFuture<Void>> syncs = new ArrayList<>();
         for (SharedIndexInformer<?> i : informers) {
             syncs.add(i.start().toCompletableFuture());
         }
         for (java.util.concurrent.CompletableFuture<Void> sync : syncs) {
-            try {
-                sync.get(SYNC_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new SpotDrillException("interrupted while the Kubernetes probe synced", e);
-            } catch (Exception e) {
-                throw new SpotDrillException(
-                        "the Kubernetes probe's informers did not sync within " + SYNC_TIMEOUT_SECONDS + " s (" + e
-                                + "); check that the credentials may watch nodes and pods",
-                        e);
-            }
+            await(sync);
         }
         baseline();
+        // replacements: the pods of the same owners, wherever they run (started after the nodes' pods are known)
+        List<Pod> onTargets = new ArrayList<>();
+        nodePods.values().forEach(i -> onTargets.addAll(i.getStore().list()));
+        for (Pod p : onTargets) {
+            if (evictable(p)) {
+                watchOwner(p, true);
+            }
+        }
         LOG.debug(
                 "spotdrill: Kubernetes probe synced on {} in {} ms",
                 targetByNode.keySet(),
                 (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** Waits for an informer's sync (bounded): a watch the credentials may not open fails the drill with the fix. */
+    private static void await(java.util.concurrent.CompletableFuture<Void> sync) {
+        try {
+            sync.get(SYNC_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SpotDrillException("interrupted while the Kubernetes probe synced", e);
+        } catch (Exception e) {
+            throw new SpotDrillException(
+                    "the Kubernetes probe's informers did not sync within " + SYNC_TIMEOUT_SECONDS + " s (" + e
+                            + "); check that the credentials may watch nodes and pods",
+                    e);
+        }
+    }
+
+    /**
+     * What the probe holds: its watches, the objects in their stores (summaries, see {@link SummaryStore}) and the
+     * pod events it received; for benchmarks and for tests that prove a change elsewhere never reaches it.
+     *
+     * @param podWatches the pod watches open (per target node, per Deployment, per owner)
+     * @param storedPods the pods across their stores (a pod in two watches counts twice)
+     * @param podEvents the pod add, update and delete events received since the start
+     */
+    public record Stats(int podWatches, int storedPods, long podEvents) {}
+
+    /** What the probe holds now. */
+    public Stats stats() {
+        List<SharedIndexInformer<Pod>> all = new ArrayList<>(nodePods.values());
+        all.addAll(deploymentPods.values());
+        all.addAll(ownerPods.values());
+        return new Stats(
+                all.size(),
+                all.stream().mapToInt(i -> i.getStore().list().size()).sum(),
+                podEvents.get());
     }
 
     private Watched watched(String name) {
@@ -257,7 +297,7 @@ public final class KubeProbe implements AutoCloseable {
             }
         }
         int desired = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
-        return new Watched(ns + "/" + n, ns, LabelSelector.parse(sel.toString()), desired);
+        return new Watched(ns + "/" + n, ns, LabelSelector.parse(sel.toString()), sel.toString(), desired);
     }
 
     private void baseline() {
@@ -289,11 +329,6 @@ public final class KubeProbe implements AutoCloseable {
                 }
                 readings(id, node, v, at);
                 recomputeDrain(node, null, at, true);
-            }
-            for (Pod p : pods.getStore().list()) {
-                if (ready(p)) {
-                    readyPods.add(uid(p));
-                }
             }
             for (Watched w : deployments.values()) {
                 recomputeReady(w, null, at, true);
@@ -431,66 +466,146 @@ public final class KubeProbe implements AutoCloseable {
 
     // ------------------------------------------------------------------ pods
 
-    private void onPod(Pod pod) {
+    private ResourceEventHandler<Pod> handler(
+            java.util.function.Consumer<Pod> changed, java.util.function.Consumer<Pod> deleted) {
+        return new ResourceEventHandler<Pod>() {
+            @Override
+            public void onAdd(Pod obj) {
+                podEvents.incrementAndGet();
+                changed.accept(obj);
+            }
+
+            @Override
+            public void onUpdate(Pod oldObj, Pod newObj) {
+                podEvents.incrementAndGet();
+                changed.accept(newObj);
+            }
+
+            @Override
+            public void onDelete(Pod obj, boolean deletedFinalStateUnknown) {
+                podEvents.incrementAndGet();
+                deleted.accept(obj);
+            }
+        };
+    }
+
+    /** A pod on a target node appeared or changed. */
+    private void onNodePod(String node, Pod pod) {
+        synchronized (lock) {
+            if (closed || !synced) {
+                return;
+            }
+            recomputeDrain(node, null, world.clock().now(), false);
+        }
+        if (evictable(pod)) {
+            watchOwner(pod, false);
+        }
+    }
+
+    /** A pod left a target node: evicted (the node up) or deleted with the node down. */
+    private void onNodePodDeleted(String node, Pod pod) {
         synchronized (lock) {
             if (closed || !synced) {
                 return;
             }
             Instant at = world.clock().now();
-            String node = nodeOf(pod);
-            if (ready(pod)) {
+            Target t = targetByNode.get(node);
+            NodeView v = lastNode.get(node);
+            boolean nodeUp = v != null && v.ready() && !v.deleted();
+            boolean evictablePod = evictable(pod);
+            String owner = owner(pod);
+            String name =
+                    pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
+            add(
+                    at,
+                    t.instanceId(),
+                    nodeUp ? POD_EVICTED : POD_DELETED,
+                    "pod " + name + " (" + owner + ") left node " + node
+                            + (nodeUp ? "" : " with the node down")
+                            + (evictablePod ? "" : "; a drain leaves it (DaemonSet or mirror pod)"),
+                    Map.of(
+                            "pod", pod.getMetadata().getName(),
+                            "namespace", pod.getMetadata().getNamespace(),
+                            "owner", owner,
+                            "evictable", Boolean.toString(evictablePod)));
+            if (evictablePod && !nodeUp) {
+                lostPods.merge(node, 1, Integer::sum);
+            }
+            if (evictablePod) {
+                awaitingReplacement.computeIfAbsent(node, k -> new HashMap<>()).merge(ownerKey(pod), 1, Integer::sum);
+            }
+            recomputeDrain(node, uid(pod), at, false);
+        }
+    }
+
+    /** A watched Deployment's pod changed; {@code excludeUid} is a pod just deleted. */
+    private void onDeploymentPod(Watched w, String excludeUid) {
+        synchronized (lock) {
+            if (closed || !synced) {
+                return;
+            }
+            recomputeReady(w, excludeUid, world.clock().now(), false);
+        }
+    }
+
+    /** A pod of an owner that has pods on a target node changed, anywhere: a replacement may be Ready. */
+    private void onOwnerPod(Pod pod) {
+        synchronized (lock) {
+            if (closed || !synced) {
+                return;
+            }
+            if (ready(pod) && pod.getMetadata().getDeletionTimestamp() == null) {
                 if (readyPods.add(uid(pod))) {
-                    replacementReady(pod, node, at);
+                    replacementReady(pod, nodeOf(pod), world.clock().now());
                 }
             } else {
                 readyPods.remove(uid(pod));
             }
-            if (node != null && targetByNode.containsKey(node)) {
-                recomputeDrain(node, null, at, false);
-            }
-            recomputeReadyIn(pod.getMetadata().getNamespace(), null, at);
         }
     }
 
-    private void onPodDeleted(Pod pod) {
-        synchronized (lock) {
-            if (closed || !synced) {
-                return;
-            }
-            Instant at = world.clock().now();
-            readyPods.remove(uid(pod));
-            String node = nodeOf(pod);
-            Target t = node == null ? null : targetByNode.get(node);
-            if (t != null) {
-                NodeView v = lastNode.get(node);
-                boolean nodeUp = v != null && v.ready() && !v.deleted();
-                boolean evictablePod = evictable(pod);
-                String owner = owner(pod);
-                String name = pod.getMetadata().getNamespace() + "/"
-                        + pod.getMetadata().getName();
-                add(
-                        at,
-                        t.instanceId(),
-                        nodeUp ? POD_EVICTED : POD_DELETED,
-                        "pod " + name + " (" + owner + ") left node " + node
-                                + (nodeUp ? "" : " with the node down")
-                                + (evictablePod ? "" : "; a drain leaves it (DaemonSet or mirror pod)"),
-                        Map.of(
-                                "pod", pod.getMetadata().getName(),
-                                "namespace", pod.getMetadata().getNamespace(),
-                                "owner", owner,
-                                "evictable", Boolean.toString(evictablePod)));
-                if (evictablePod && !nodeUp) {
-                    lostPods.merge(node, 1, Integer::sum);
-                }
-                if (evictablePod) {
-                    awaitingReplacement
-                            .computeIfAbsent(node, k -> new HashMap<>())
-                            .merge(ownerKey(pod), 1, Integer::sum);
-                }
-                recomputeDrain(node, uid(pod), at, false);
-            }
-            recomputeReadyIn(pod.getMetadata().getNamespace(), uid(pod), at);
+    /**
+     * Watches the pods with the same labels as this one in its namespace (its owner's pods: a ReplicaSet's share
+     * their template's labels), so that a replacement Ready on another node is seen. The pods Ready when the watch
+     * syncs are the baseline, not replacements. At start it waits for the sync; later (a pod newly on a target
+     * node) it starts in the background.
+     */
+    private void watchOwner(Pod pod, boolean wait) {
+        String ns = pod.getMetadata().getNamespace();
+        Map<String, String> labels = pod.getMetadata().getLabels() == null
+                ? Map.of()
+                : new java.util.TreeMap<>(pod.getMetadata().getLabels());
+        String key = ns + "|" + labels;
+        if (closed || ownerPods.containsKey(key)) {
+            return;
+        }
+        SharedIndexInformer<Pod> informer = client.pods()
+                .inNamespace(ns)
+                .withLabels(labels)
+                .runnableInformer(0)
+                .itemStore(SummaryStore.pods());
+        if (ownerPods.putIfAbsent(key, informer) != null) {
+            return;
+        }
+        informers.add(informer);
+        java.util.concurrent.CompletableFuture<Void> synced = informer.start()
+                .toCompletableFuture()
+                .thenRun(() -> {
+                    synchronized (lock) {
+                        for (Pod p : informer.getStore().list()) {
+                            if (ready(p)) {
+                                readyPods.add(uid(p));
+                            }
+                        }
+                    }
+                    informer.addEventHandler(handler(this::onOwnerPod, p -> {
+                        synchronized (lock) {
+                            readyPods.remove(uid(p));
+                        }
+                    }));
+                });
+        if (wait) {
+            await(synced);
         }
     }
 
@@ -524,7 +639,7 @@ public final class KubeProbe implements AutoCloseable {
     private void recomputeDrain(String node, String excludeUid, Instant at, boolean initial) {
         Target t = targetByNode.get(node);
         List<String> left = new ArrayList<>();
-        for (Pod p : pods.getIndexer().byIndex(BY_NODE, node)) {
+        for (Pod p : nodePods.get(node).getStore().list()) {
             if (evictable(p) && !uid(p).equals(excludeUid) && !terminal(p)) {
                 left.add(p.getMetadata().getNamespace() + "/" + p.getMetadata().getName() + " (" + owner(p) + ")");
             }
@@ -569,17 +684,9 @@ public final class KubeProbe implements AutoCloseable {
         }
     }
 
-    private void recomputeReadyIn(String namespace, String excludeUid, Instant at) {
-        for (Watched w : deployments.values()) {
-            if (w.namespace().equals(namespace)) {
-                recomputeReady(w, excludeUid, at, false);
-            }
-        }
-    }
-
     private void recomputeReady(Watched w, String excludeUid, Instant at, boolean initial) {
         int ready = 0;
-        for (Pod p : pods.getIndexer().byIndex(BY_NAMESPACE, w.namespace())) {
+        for (Pod p : deploymentPods.get(w.name()).getStore().list()) {
             if (!uid(p).equals(excludeUid)
                     && ready(p)
                     && p.getMetadata().getDeletionTimestamp() == null
@@ -712,14 +819,20 @@ public final class KubeProbe implements AutoCloseable {
         private final String name;
         private final String namespace;
         private final LabelSelector selector;
+        private final String selectorText;
         private final int desired;
         int lastReady = -1;
 
-        Watched(String name, String namespace, LabelSelector selector, int desired) {
+        Watched(String name, String namespace, LabelSelector selector, String selectorText, int desired) {
             this.name = name;
             this.namespace = namespace;
             this.selector = selector;
+            this.selectorText = selectorText;
             this.desired = desired;
+        }
+
+        String selectorText() {
+            return selectorText;
         }
 
         String name() {

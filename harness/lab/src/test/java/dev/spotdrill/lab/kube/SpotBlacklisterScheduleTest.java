@@ -58,14 +58,20 @@ class SpotBlacklisterScheduleTest {
                             c -> c.getStatus() != null && c.getStatus().getLastSuccessfulTime() != null);
             assertThat(cj.getStatus().getLastScheduleTime()).isNotNull();
 
-            client.batch()
-                    .v1()
-                    .cronjobs()
-                    .inNamespace("cast-ai")
-                    .withName("spot-blacklist")
-                    .edit(c -> {
-                        c.getSpec().setSuspend(true);
-                        return c;
+            // the lab's CronJob controller writes its status too: a stale version's 409 is retried, as kubectl would
+            await().atMost(Duration.ofSeconds(30))
+                    .ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class)
+                    .until(() -> {
+                        client.batch()
+                                .v1()
+                                .cronjobs()
+                                .inNamespace("cast-ai")
+                                .withName("spot-blacklist")
+                                .edit(c -> {
+                                    c.getSpec().setSuspend(true);
+                                    return c;
+                                });
+                        return true;
                     });
             // a firing under way when suspend lands may still create its Job: let the next minute pass first
             Instant pastNextFiring = lab.clock()
