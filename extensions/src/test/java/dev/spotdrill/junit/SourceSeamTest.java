@@ -27,7 +27,7 @@ class SourceSeamTest {
 
     @BeforeAll
     static void startLab() {
-        lab = SpotLab.start(LabOptions.builder().scenario("shop").pace(60).build());
+        lab = SpotLab.start(LabOptions.builder().scenario("shop").pace(20).build());
     }
 
     @AfterAll

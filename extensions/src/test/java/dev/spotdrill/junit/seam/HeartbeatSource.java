@@ -38,17 +38,21 @@ public final class HeartbeatSource implements Source {
                 .orElse(Duration.ofSeconds(10));
         List<ScheduledFuture<?>> beats = new CopyOnWriteArrayList<>();
         ctx.onStart(start -> {
+            // beats at START + every, + 2 every, ...: anchored to START (which may already lie in the past when the
+            // harness learns it), each stamped with its own world instant
             long wall = ctx.world().clock().toWall(every).toNanos();
+            long first = ctx.world().clock().wallUntil(start.plus(every)).toNanos();
             int[] n = {0};
             beats.add(Probes.scheduler()
                     .scheduleAtFixedRate(
                             () -> {
-                                Instant at = ctx.world().clock().now();
+                                n[0]++;
+                                Instant at = start.plus(every.multipliedBy(n[0]));
                                 ctx.timeline()
                                         .add(new Observation(
-                                                at, KIND, "", "BEAT", "beat " + ++n[0], Map.of("n", "" + n[0])));
+                                                at, KIND, "", "BEAT", "beat " + n[0], Map.of("n", "" + n[0])));
                             },
-                            wall,
+                            Math.max(0, first),
                             wall,
                             TimeUnit.NANOSECONDS));
         });
