@@ -57,8 +57,8 @@ public final class ImdsSource implements Source {
     @Override
     public String momentHint(SourceContext ctx) {
         return unreadable(ctx)
-                .map(why -> "IMDS cannot be read (" + why + "): use spotdrill.imds.via=probe-pod with"
-                        + " @SpotInterruption(nodes = ...), or run on the target itself")
+                .map(why -> "IMDS cannot be read here (" + why.brief() + "); a probe pod can read it"
+                        + " (spotdrill.imds.via=probe-pod, with @SpotInterruption(nodes = ...))")
                 .orElse("");
     }
 
@@ -68,7 +68,7 @@ public final class ImdsSource implements Source {
             return; // started only to see a moment, which moments() already allowed
         }
         unreadable(ctx).ifPresent(why -> {
-            throw new SpotDrillConfigurationException(why);
+            throw new SpotDrillConfigurationException(why.full());
         });
     }
 
@@ -124,16 +124,21 @@ public final class ImdsSource implements Source {
         return all;
     }
 
+    /** Why IMDS cannot be read: in a few words, and in full with the fix. */
+    private record Why(String brief, String full) {}
+
     /** Why this drill cannot read its targets' IMDS, or empty when it can. */
-    private static Optional<String> unreadable(SourceContext ctx) {
+    private static Optional<Why> unreadable(SourceContext ctx) {
         World world = ctx.world();
         if (ctx.options().imdsVia().equals("probe-pod")) {
             Selector s = ctx.drill().spec().selector();
             if (s == null || s.kind() != Selector.Kind.NODES || world.kube().isEmpty()) {
-                return Optional.of(SpotDrillConfig.IMDS_VIA
-                        + "=\"probe-pod\": a probe pod runs on the target's node, so select targets with"
-                        + " @SpotInterruption(nodes = ...) in a world with Kubernetes access; or use"
-                        + " spotdrill.imds.via=direct");
+                return Optional.of(new Why(
+                        "a probe pod needs node targets and Kubernetes access",
+                        SpotDrillConfig.IMDS_VIA
+                                + "=\"probe-pod\": a probe pod runs on the target's node, so select targets with"
+                                + " @SpotInterruption(nodes = ...) in a world with Kubernetes access; or use"
+                                + " spotdrill.imds.via=direct"));
             }
             return Optional.empty();
         }
@@ -141,17 +146,25 @@ public final class ImdsSource implements Source {
             URI endpoint = world.imdsEndpoint(t.instanceId());
             Optional<String> id = IDENTITY.computeIfAbsent(endpoint, ImdsSource::identity);
             if (id.isEmpty()) {
-                return Optional.of(SpotDrillConfig.IMDS_VIA + "=\"direct\" reads the IMDS of the machine the tests run"
-                        + " on, and " + endpoint + " did not answer: this runner is not an EC2 instance, so it cannot"
-                        + " read the IMDS of " + t.describe() + "; use spotdrill.imds.via=probe-pod (targets selected"
-                        + " with @SpotInterruption(nodes = ...)), or rely on the EventBridge expectations"
-                        + " (@ExpectInterruptionWarning, @ExpectRebalanceEvent)");
+                return Optional.of(new Why(
+                        "spotdrill.imds.via=direct reads this runner's own IMDS, and " + endpoint + " did not answer",
+                        SpotDrillConfig.IMDS_VIA + "=\"direct\" reads the IMDS of the machine the tests run"
+                                + " on, and " + endpoint
+                                + " did not answer: this runner is not an EC2 instance, so it cannot"
+                                + " read the IMDS of " + t.describe()
+                                + "; use spotdrill.imds.via=probe-pod (targets selected"
+                                + " with @SpotInterruption(nodes = ...)), or rely on the EventBridge expectations"
+                                + " (@ExpectInterruptionWarning, @ExpectRebalanceEvent)"));
             }
             if (!id.get().equals(t.instanceId())) {
-                return Optional.of(SpotDrillConfig.IMDS_VIA + "=\"direct\" reads the IMDS of the machine the tests run"
-                        + " on, which is " + id.get() + ", not the target " + t.describe() + "; use"
-                        + " spotdrill.imds.via=probe-pod (targets selected with @SpotInterruption(nodes = ...)), or"
-                        + " rely on the EventBridge expectations (@ExpectInterruptionWarning, @ExpectRebalanceEvent)");
+                return Optional.of(
+                        new Why(
+                                "spotdrill.imds.via=direct reads this runner's own IMDS, which is " + id.get()
+                                        + "'s, not " + t.instanceId() + "'s",
+                                SpotDrillConfig.IMDS_VIA + "=\"direct\" reads the IMDS of the machine the tests run"
+                                        + " on, which is " + id.get() + ", not the target " + t.describe() + "; use"
+                                        + " spotdrill.imds.via=probe-pod (targets selected with @SpotInterruption(nodes = ...)), or"
+                                        + " rely on the EventBridge expectations (@ExpectInterruptionWarning, @ExpectRebalanceEvent)"));
             }
         }
         return Optional.empty();

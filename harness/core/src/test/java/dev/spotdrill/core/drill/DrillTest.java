@@ -226,6 +226,42 @@ class DrillTest {
     }
 
     @Test
+    void aMomentNoSourceCanSeeIsRefusedBeforeAnythingIsCreated() {
+        // a runner off EC2 (no IMDS answers), and only the IMDS and EC2 sources on the class path
+        World offEc2 = World.builder("aws")
+                .region("us-east-1")
+                .clock(world.clock())
+                .imdsEndpoints(id -> java.net.URI.create("http://127.0.0.1:9"))
+                .build();
+        when(backend.describe(List.of(id(1)))).thenReturn(List.of(spot(id(1))));
+        DrillSpec spec = new DrillSpec(
+                Selector.instances(id(1)),
+                1,
+                "PT2M",
+                List.of(Expectations.termination(Window.of(Moment.NOTICE, java.time.Duration.ofMinutes(3)))),
+                null);
+        Drill drill = Drill.prepare(
+                offEc2,
+                spec,
+                DrillOptions.defaults(),
+                "t",
+                List.of(),
+                backend,
+                List.of(new dev.spotdrill.core.aws.ImdsSource(), new dev.spotdrill.core.aws.Ec2StateSource()));
+
+        assertThatThrownBy(drill::start)
+                .isInstanceOf(SpotDrillConfigurationException.class)
+                .hasMessage("@ExpectTermination is measured from NOTICE, but no source can see NOTICE for these"
+                        + " targets in the aws world: IMDS cannot be read here (spotdrill.imds.via=direct reads this"
+                        + " runner's own IMDS, and http://127.0.0.1:9 did not answer); a probe pod can read it"
+                        + " (spotdrill.imds.via=probe-pod, with @SpotInterruption(nodes = ...)); make NOTICE"
+                        + " observable as said, or measure from START (from = Moment.START)");
+        drill.close();
+        verify(backend, never()).createTemplate(any());
+        verify(backend, never()).startExperiment(anyString(), anyString(), anyMap());
+    }
+
+    @Test
     void aContinuousExpectationPassesOnlyOnEvidence() {
         when(backend.describe(List.of(id(1)))).thenReturn(List.of(spot(id(1))));
         runningExperiment();
