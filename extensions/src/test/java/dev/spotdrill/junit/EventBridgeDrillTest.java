@@ -10,8 +10,6 @@ import dev.spotdrill.lab.LabOptions;
 import dev.spotdrill.lab.Scenario;
 import dev.spotdrill.lab.SpotLab;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,12 +36,11 @@ class EventBridgeDrillTest {
 
     @BeforeAll
     static void startLab() throws IOException {
-        String shop;
-        try (InputStream in = SpotLab.class.getResourceAsStream("/dev/spotdrill/lab/scenarios/shop.yaml")) {
-            shop = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        String withOrchestrator = shop
-                + "\neventRules:\n"
+        // the shop's own rule for its Fargate orchestrator stays; this consumer's rule comes besides it
+        String withOrchestrator = "extends: shop\n"
+                + "eventRules:\n"
+                + "  - name: fargate-orchestrator\n"
+                + "    pattern: { source: [aws.ec2], detail-type: [EC2 Spot Instance Interruption Warning] }\n"
                 + "  - name: " + ORCHESTRATOR_RULE + "\n"
                 + "    queue: " + ORCHESTRATOR_QUEUE + "\n"
                 + "    pattern: { source: [aws.ec2], detail-type: [EC2 Spot Instance Interruption Warning] }\n";

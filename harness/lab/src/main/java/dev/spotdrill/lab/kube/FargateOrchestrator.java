@@ -10,6 +10,8 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,8 +44,9 @@ import software.amazon.awssdk.services.sqs.model.Message;
 /**
  * The reference Spot→Fargate orchestrator (reference/domain.md), run in the lab as it runs in a cluster, in its
  * single-Deployment mode. It long-polls its own SQS queue (fed by its own EventBridge rule) for "EC2 Spot Instance
- * Interruption Warning"s, maps the instance to its node (by {@code spec.providerID}), the node to its pods and the
- * pods to their Deployment; when that is the Deployment it manages, it patches the pod template's label and
+ * Interruption Warning"s, maps the instance to its node (by {@code spec.providerID}), the node to its pods (those on
+ * it now and, from its pod informer, those that left it in the last two minutes: a termination handler may drain the
+ * node first) and the pods to their Deployment; when that is the Deployment it manages, it patches the pod template's label and
  * nodeSelector {@code <compute_label_key>: <fargate_label>} and the annotations {@value #STATE}=fargate,
  * {@value #MIGRATED_AT} and {@value #REASON}=spot-interruption in one update, waits for the rollout (timeout
  * {@code rollout_timeout}) and checks the pods' health.
@@ -86,6 +89,10 @@ final class FargateOrchestrator implements AutoCloseable {
     private final AtomicBoolean busy = new AtomicBoolean();
     private final List<String> log = new CopyOnWriteArrayList<>();
     private final List<CompletableFuture<?>> waits = new CopyOnWriteArrayList<>();
+    /** Node → ReplicaSet → when a pod of it was last seen on the node (world time), from the pod informer. */
+    private final Map<String, Map<String, Instant>> podsOnNode = new ConcurrentHashMap<>();
+
+    private volatile SharedIndexInformer<Pod> pods;
     private volatile Instant migratedAtInMemory;
     private volatile boolean closed;
 
@@ -115,6 +122,22 @@ final class FargateOrchestrator implements AutoCloseable {
     }
 
     void start() {
+        pods = client.pods().inNamespace(spec.namespace()).inform(new ResourceEventHandler<Pod>() {
+            @Override
+            public void onAdd(Pod p) {
+                seen(p);
+            }
+
+            @Override
+            public void onUpdate(Pod oldPod, Pod p) {
+                seen(p);
+            }
+
+            @Override
+            public void onDelete(Pod p, boolean deletedFinalStateUnknown) {
+                seen(p);
+            }
+        });
         receiver.start();
         long period = Math.max(1, clock.toWall(spec.recovery().interval()).toNanos());
         worker.scheduleAtFixedRate(
@@ -221,12 +244,23 @@ final class FargateOrchestrator implements AutoCloseable {
         }
         note("warning for " + instanceId + " received"
                 + (f.slow().isZero() ? "" : "; acting in " + f.slow() + " (fault " + FargateFaults.SLOW + ")"));
-        submit(f.slow(), "warning for " + instanceId, () -> onWarning(instanceId));
+        submit(Duration.ZERO, "warning for " + instanceId, () -> onWarning(instanceId, f.slow()));
     }
 
     // ------------------------------------------------------------------ migration
 
-    private void onWarning(String instanceId) {
+    private void seen(Pod p) {
+        String node = Kube.nodeName(p);
+        if (node == null) {
+            return;
+        }
+        Kube.controller(p).filter(r -> "ReplicaSet".equals(r.getKind())).ifPresent(rs -> podsOnNode
+                .computeIfAbsent(node, k -> new ConcurrentHashMap<>())
+                .put(rs.getName(), clock.now()));
+    }
+
+    /** Maps the instance to the Deployments whose pods are (or were, in the last two minutes) on its node. */
+    private void onWarning(String instanceId, Duration delay) {
         if (faults().down()) {
             return;
         }
@@ -240,38 +274,44 @@ final class FargateOrchestrator implements AutoCloseable {
             return;
         }
         String nodeName = node.get().getMetadata().getName();
-        Set<String> owners = new java.util.TreeSet<>();
+        Set<String> replicaSets = new java.util.TreeSet<>();
         for (Pod p : client.pods().inNamespace(spec.namespace()).list().getItems()) {
             if (nodeName.equals(Kube.nodeName(p))) {
-                deploymentOf(p).ifPresent(owners::add);
+                Kube.controller(p)
+                        .filter(r -> "ReplicaSet".equals(r.getKind()))
+                        .ifPresent(r -> replicaSets.add(r.getName()));
             }
         }
+        Instant recent = clock.now().minus(Duration.ofMinutes(2));
+        podsOnNode.getOrDefault(nodeName, Map.of()).forEach((rs, at) -> {
+            if (!at.isBefore(recent)) {
+                replicaSets.add(rs);
+            }
+        });
+        Set<String> owners = new java.util.TreeSet<>();
+        replicaSets.forEach(rs -> deploymentOf(rs).ifPresent(owners::add));
         if (!owners.contains(spec.deployment())) {
             note("node " + nodeName + " runs no pod of " + spec.namespace() + "/" + spec.deployment()
                     + (owners.isEmpty() ? "" : " (only of " + owners + ")") + "; nothing to move");
             return;
         }
-        Deployment d = deployment();
-        if (d == null) {
-            note("Deployment " + spec.namespace() + "/" + spec.deployment() + " not found");
-            return;
-        }
-        if (spec.fargateLabel().equals(computeType(d))) {
-            note(spec.deployment() + " is already on Fargate");
-            return;
-        }
-        migrate(nodeName);
+        submit(delay, "migration off " + nodeName, () -> {
+            Deployment d = deployment();
+            if (d == null) {
+                note("Deployment " + spec.namespace() + "/" + spec.deployment() + " not found");
+            } else if (spec.fargateLabel().equals(computeType(d))) {
+                note(spec.deployment() + " is already on Fargate");
+            } else {
+                migrate(nodeName);
+            }
+        });
     }
 
-    private Optional<String> deploymentOf(Pod p) {
-        Optional<OwnerReference> rs = Kube.controller(p).filter(r -> "ReplicaSet".equals(r.getKind()));
-        if (rs.isEmpty()) {
-            return Optional.empty();
-        }
+    private Optional<String> deploymentOf(String replicaSet) {
         ReplicaSet r = client.apps()
                 .replicaSets()
                 .inNamespace(spec.namespace())
-                .withName(rs.get().getName())
+                .withName(replicaSet)
                 .get();
         if (r == null || r.getMetadata().getOwnerReferences() == null) {
             return Optional.empty();
@@ -585,6 +625,9 @@ final class FargateOrchestrator implements AutoCloseable {
         stop.countDown();
         receiver.interrupt();
         waits.forEach(w -> w.cancel(true));
+        if (pods != null) {
+            pods.close();
+        }
         worker.shutdownNow();
         try {
             worker.awaitTermination(5, TimeUnit.SECONDS);
