@@ -12,14 +12,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 
 /**
  * {@code @ExpectRecovery} against the shop's reference orchestrator, at pace 60: with the orchestrator's own 45-minute
  * cooldown cart comes back to Spot inside the default hour (the one long drill of the suite, about a wall minute);
  * with {@code no-recovery} and {@code recovery-fails} (on a shop whose orchestrator has a 5-minute cooldown) the miss
- * says how many attempts failed and how it backed off.
+ * says how many attempts failed and how it backed off. Each test has a lab of its own, so they run side by side: their
+ * time is world time, not CPU.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class FargateRecoveryDrillTest {
     static final String RECOVERY = "@ExpectRecovery(deployment=\"shop/cart\")";
     static final Map<String, Timeline> TIMELINES = new ConcurrentHashMap<>();
@@ -31,7 +35,7 @@ class FargateRecoveryDrillTest {
                 name: shop-quick-recovery
                 responders:
                   fargateOrchestrator:
-                    recovery: { interval: 1m, cooldown: 5m, timeout: 1m, backoff_base: 2m, max_backoff: 8m }
+                    recovery: { interval: 1m, cooldown: 5m, timeout: 3m, backoff_base: 2m, max_backoff: 8m }
                 """);
     }
 

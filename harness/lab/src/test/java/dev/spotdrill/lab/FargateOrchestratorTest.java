@@ -32,7 +32,7 @@ class FargateOrchestratorTest {
             name: shop-quick-recovery
             responders:
               fargateOrchestrator:
-                recovery: { interval: 1m, cooldown: 5m, timeout: 1m, backoff_base: 2m, max_backoff: 8m }
+                recovery: { interval: 1m, cooldown: 5m, timeout: 3m, backoff_base: 2m, max_backoff: 8m }
             """;
 
     private static void interrupt(SpotLab lab, String instanceId) {
