@@ -28,14 +28,18 @@ class FargateRecoveryDrillTest {
     static final String RECOVERY = "@ExpectRecovery(deployment=\"shop/cart\")";
     static final Map<String, Timeline> TIMELINES = new ConcurrentHashMap<>();
 
-    /** The shop with its orchestrator recovering after 5 minutes (checked every minute), backoff from 2 minutes. */
+    /**
+     * The shop with its orchestrator recovering after 5 minutes (checked every minute), backoff from 2 minutes, and
+     * 10 minutes for a rollout to Spot (10 s of wall time) so that a loaded machine does not turn the test's failed
+     * health check into a rollout timeout.
+     */
     static Scenario quickRecovery() {
         return Scenario.parse("""
                 extends: shop
                 name: shop-quick-recovery
                 responders:
                   fargateOrchestrator:
-                    recovery: { interval: 1m, cooldown: 5m, timeout: 3m, backoff_base: 2m, max_backoff: 8m }
+                    recovery: { interval: 1m, cooldown: 5m, timeout: 10m, backoff_base: 2m, max_backoff: 8m }
                 """);
     }
 
@@ -59,8 +63,12 @@ class FargateRecoveryDrillTest {
 
     @Test
     void cartComesBackToSpotAfterTheCooldown() {
+        // the orchestrator's own 45-minute cooldown; 10 minutes for the rollout to Spot (10 s of wall time, for a
+        // loaded machine) instead of its 3, which would roll back and wait out another cooldown
+        Scenario shop =
+                Scenario.parse("extends: shop\nresponders: { fargateOrchestrator: { recovery: { timeout: 10m } } }\n");
         try (SpotLab lab =
-                SpotLab.start(LabOptions.builder().scenario("shop").pace(60).build())) {
+                SpotLab.start(LabOptions.builder().scenario(shop).pace(60).build())) {
             long t0 = System.nanoTime();
             EngineExecutionResults results = EngineRuns.run(lab, ComesBack.class);
             long wallMillis = (System.nanoTime() - t0) / 1_000_000;

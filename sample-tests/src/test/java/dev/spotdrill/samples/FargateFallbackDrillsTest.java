@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
  * <p>By default it runs on the embedded lab, whose {@code shop} cluster runs the reference orchestrator
  * (reference/domain.md) for {@code shop/cart}, on its own EventBridge rule and SQS queue. <b>The sample suite's lab
  * shortens that orchestrator's recovery cooldown to 10 minutes</b> (the scenario
- * {@code scenarios/shop-quick-recovery.yaml}; the orchestrator's default is 45 minutes), so the drill ends after
- * about 25 s of wall time at the suite's pace; against an orchestrator with the default cooldown, drop
+ * {@code scenarios/shop-quick-recovery.yaml}; the orchestrator's default is 45 minutes) and gives its rollout back to
+ * Spot 10 minutes instead of 3 (for a busy CI machine), so the drill ends after about 25 s of wall time at the
+ * suite's pace; against an orchestrator with the default cooldown, drop
  * {@code within} and {@link ExpectRecovery} waits up to its default hour. On a real EKS cluster
  * ({@code -Dspotdrill.world=aws}, {@code spotdrill.kube.context}) the same test checks your own orchestrator; pick
  * the interrupted instance among the nodes that run your Deployment.

@@ -27,12 +27,13 @@ class FargateOrchestratorTest {
     /** Runs a cart pod in the shop (cart's first pod goes to the first cart node by name). */
     private static final String CART_INSTANCE = "i-0c0ffee0000000a04";
 
+    /** Recovery after 5 minutes; 10 minutes (10 s of wall time) for a rollout, so a loaded machine does not time out. */
     private static final String QUICK_RECOVERY = """
             extends: shop
             name: shop-quick-recovery
             responders:
               fargateOrchestrator:
-                recovery: { interval: 1m, cooldown: 5m, timeout: 3m, backoff_base: 2m, max_backoff: 8m }
+                recovery: { interval: 1m, cooldown: 5m, timeout: 10m, backoff_base: 2m, max_backoff: 8m }
             """;
 
     private static void interrupt(SpotLab lab, String instanceId) {
