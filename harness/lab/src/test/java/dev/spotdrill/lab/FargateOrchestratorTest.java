@@ -124,9 +124,11 @@ class FargateOrchestratorTest {
             });
             Instant recovered = Instant.parse(annotations(lab).get("spot-orchestrator.io/last-recovered-at"));
             assertThat(Duration.between(migratedAt, recovered)).isGreaterThanOrEqualTo(Duration.ofMinutes(5));
-            assertThat(lab.cluster().orElseThrow().fargateOrchestratorLog())
+            // its log says so too (written just after its last update)
+            await().atMost(WAIT).untilAsserted(() -> assertThat(
+                            lab.cluster().orElseThrow().fargateOrchestratorLog())
                     .anyMatch(l -> l.contains("migrated cart off node ip-10-0-1-14.ec2.internal: compute-type=fargate"))
-                    .anyMatch(l -> l.contains("recovered cart to Spot"));
+                    .anyMatch(l -> l.contains("recovered cart to Spot")));
         }
     }
 
@@ -149,8 +151,9 @@ class FargateOrchestratorTest {
                     .containsEntry(
                             "spot-orchestrator.io/recovery-reason",
                             "health check failed (fault fargateOrchestrator.recovery-fails)");
-            assertThat(lab.cluster().orElseThrow().fargateOrchestratorLog())
-                    .anyMatch(l -> l.contains("recovery attempt 1 failed") && l.endsWith("next attempt after PT2M"));
+            await().atMost(WAIT).untilAsserted(() -> assertThat(
+                            lab.cluster().orElseThrow().fargateOrchestratorLog())
+                    .anyMatch(l -> l.contains("recovery attempt 1 failed") && l.endsWith("next attempt after PT2M")));
         }
     }
 
