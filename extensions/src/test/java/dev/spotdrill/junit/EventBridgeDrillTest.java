@@ -177,7 +177,7 @@ class EventBridgeDrillTest {
         assertThat(lab.eventDeliveries())
                 .filteredOn(d -> d.eventId().equals(warning) && d.delivered())
                 .extracting(d -> d.rule())
-                .containsExactlyInAnyOrder(ORCHESTRATOR_RULE, "spotdrill-" + seen.runId());
+                .containsExactlyInAnyOrder(ORCHESTRATOR_RULE, "fargate-orchestrator", "spotdrill-" + seen.runId());
     }
 
     @Test

@@ -57,7 +57,7 @@ class FargateRecoveryDrillTest {
     static class ComesBackSoon {
         @org.junit.jupiter.api.Test
         @SpotInterruption(instances = FargateMigrationDrillTest.CART_NODE_INSTANCE)
-        @ExpectRecovery(deployment = "shop/cart", within = "PT14M")
+        @ExpectRecovery(deployment = "shop/cart", within = "PT18M")
         void drill() {}
     }
 
@@ -106,8 +106,8 @@ class FargateRecoveryDrillTest {
             List<String> misses = FargateMigrationDrillTest.misses(lab, ComesBackSoon.class);
 
             assertThat(misses).singleElement().satisfies(m -> assertThat(m)
-                    .startsWith(RECOVERY + " missed for the drill\n  window: INTERRUPTION+PT14M, from +120.0s to"
-                            + " deadline +960.0s")
+                    .startsWith(RECOVERY + " missed for the drill\n  window: INTERRUPTION+PT18M, from +120.0s to"
+                            + " deadline +1200.0s")
                     .contains(": not back on Spot (the state, the recovery annotations, the pods' nodes); 0 failed"
                             + " recovery attempts (spot-orchestrator.io/failed-recovery-attempts=(unset)); no recovery"
                             + " attempt seen; annotations spot-orchestrator/state=fargate")
@@ -128,9 +128,10 @@ class FargateRecoveryDrillTest {
             assertThat(misses).singleElement().satisfies(m -> assertThat(m)
                     .startsWith(RECOVERY + " missed for the drill")
                     .containsPattern(": not back on Spot \\((the state, )?the recovery annotations")
+                    // two attempts at least came (the last may still be under way at the deadline on a busy machine)
                     .containsPattern(
-                            "; 2 failed recovery attempts \\(spot-orchestrator.io/failed-recovery-attempts=2\\);"
-                                    + " recovery attempts at \\+\\d+\\.\\ds, \\+\\d+\\.\\ds \\(backing off PT\\d+M(\\d+S)?\\)")
+                            "; (\\d) failed recovery attempts? \\(spot-orchestrator.io/failed-recovery-attempts=\\1\\);"
+                                    + " recovery attempts at \\+\\d+\\.\\ds, \\+\\d+\\.\\ds.* \\(backing off PT\\d+M(\\d+S)?")
                     .contains("spot-orchestrator.io/recovery-reason=health check failed (fault"
                             + " fargateOrchestrator.recovery-fails)"));
         }
