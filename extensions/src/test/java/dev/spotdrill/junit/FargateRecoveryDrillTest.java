@@ -73,6 +73,7 @@ class FargateRecoveryDrillTest {
             EngineExecutionResults results = EngineRuns.run(lab, ComesBack.class);
             long wallMillis = (System.nanoTime() - t0) / 1_000_000;
 
+            assertThat(EngineRuns.failures(results)).isEmpty();
             results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
             Timeline t = TIMELINES.get("comesBack");
             assertThat(t.observations())
