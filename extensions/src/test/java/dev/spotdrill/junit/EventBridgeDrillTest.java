@@ -10,8 +10,6 @@ import dev.spotdrill.lab.LabOptions;
 import dev.spotdrill.lab.Scenario;
 import dev.spotdrill.lab.SpotLab;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,12 +36,11 @@ class EventBridgeDrillTest {
 
     @BeforeAll
     static void startLab() throws IOException {
-        String shop;
-        try (InputStream in = SpotLab.class.getResourceAsStream("/dev/spotdrill/lab/scenarios/shop.yaml")) {
-            shop = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        String withOrchestrator = shop
-                + "\neventRules:\n"
+        // the shop's own rule for its Fargate orchestrator stays; this consumer's rule comes besides it
+        String withOrchestrator = "extends: shop\n"
+                + "eventRules:\n"
+                + "  - name: fargate-orchestrator\n"
+                + "    pattern: { source: [aws.ec2], detail-type: [EC2 Spot Instance Interruption Warning] }\n"
                 + "  - name: " + ORCHESTRATOR_RULE + "\n"
                 + "    queue: " + ORCHESTRATOR_QUEUE + "\n"
                 + "    pattern: { source: [aws.ec2], detail-type: [EC2 Spot Instance Interruption Warning] }\n";
@@ -140,7 +137,11 @@ class EventBridgeDrillTest {
     /** The drill's rule and queue were created, then removed: nothing of it is left. */
     private static void assertCleanedUp(String runId) {
         String name = "spotdrill-" + runId;
-        assertThat(calls("sqs", "CreateQueue", name)).hasSize(1);
+        assertThat(calls("sqs", "CreateQueue", name))
+                .as(
+                        "CreateQueue %s among every CreateQueue the lab served: %s",
+                        name, lab.callLog().calls("sqs", "CreateQueue"))
+                .hasSize(1);
         assertThat(calls("events", "PutRule", name)).hasSize(1);
         assertThat(calls("events", "RemoveTargets", name)).singleElement().satisfies(c -> assertThat(c.succeeded())
                 .isTrue());
@@ -180,7 +181,7 @@ class EventBridgeDrillTest {
         assertThat(lab.eventDeliveries())
                 .filteredOn(d -> d.eventId().equals(warning) && d.delivered())
                 .extracting(d -> d.rule())
-                .containsExactlyInAnyOrder(ORCHESTRATOR_RULE, "spotdrill-" + seen.runId());
+                .containsExactlyInAnyOrder(ORCHESTRATOR_RULE, "fargate-orchestrator", "spotdrill-" + seen.runId());
     }
 
     @Test

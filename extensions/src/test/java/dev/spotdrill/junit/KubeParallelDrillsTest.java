@@ -46,7 +46,7 @@ class KubeParallelDrillsTest {
         TARGETS.clear();
         TIMELINES.clear();
         try (SpotLab lab =
-                SpotLab.start(LabOptions.builder().scenario("shop").pace(20).build())) {
+                SpotLab.start(LabOptions.builder().scenario("shop").pace(10).build())) {
             EngineExecutionResults results = EngineRuns.run(lab, TwoDrills.class);
 
             EngineRuns.assertAllPassed(results, 2);

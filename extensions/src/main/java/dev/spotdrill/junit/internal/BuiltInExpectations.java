@@ -5,6 +5,7 @@ import dev.spotdrill.core.advisor.SpotAdvisorFeed;
 import dev.spotdrill.core.castai.BlacklistExpectations;
 import dev.spotdrill.core.drill.EventExpectations;
 import dev.spotdrill.core.drill.Expectations;
+import dev.spotdrill.core.drill.FargateExpectations;
 import dev.spotdrill.core.drill.KubeExpectations;
 import dev.spotdrill.core.internal.Messages;
 import dev.spotdrill.core.kube.CronJobs;
@@ -13,12 +14,14 @@ import dev.spotdrill.junit.ExpectBlacklistMatchesAdvisor;
 import dev.spotdrill.junit.ExpectBlacklisted;
 import dev.spotdrill.junit.ExpectCordon;
 import dev.spotdrill.junit.ExpectDrain;
+import dev.spotdrill.junit.ExpectFargateMigration;
 import dev.spotdrill.junit.ExpectImdsNotice;
 import dev.spotdrill.junit.ExpectInterruptionWarning;
 import dev.spotdrill.junit.ExpectNodeRemoved;
 import dev.spotdrill.junit.ExpectNotBlacklisted;
 import dev.spotdrill.junit.ExpectRebalanceEvent;
 import dev.spotdrill.junit.ExpectRebalanceRecommendation;
+import dev.spotdrill.junit.ExpectRecovery;
 import dev.spotdrill.junit.ExpectTaint;
 import dev.spotdrill.junit.ExpectTermination;
 import dev.spotdrill.junit.Moment;
@@ -34,6 +37,12 @@ import java.util.regex.Pattern;
 public final class BuiltInExpectations implements ExpectationAnnotations {
     private static final List<String> ACTIONS = List.of("terminate", "stop", "hibernate");
     private static final List<String> TAINT_EFFECTS = List.of("NoSchedule", "PreferNoSchedule", "NoExecute");
+    /** A Kubernetes annotation or label key: an optional DNS-subdomain prefix and '/', then a name of 1-63 characters. */
+    static final Pattern QUALIFIED_KEY = Pattern.compile(
+            "([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+    /** A label value: empty, or 1-63 characters starting and ending alphanumeric. */
+    static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?");
+
     static final Pattern DEPLOYMENT =
             Pattern.compile("([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/)?[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
     /** An EC2 instance type: family, a dot, size, e.g. {@code c5.large}, {@code m7i-flex.2xlarge}. */
@@ -98,6 +107,34 @@ public final class BuiltInExpectations implements ExpectationAnnotations {
             }
             return KubeExpectations.availability(
                     a.deployment(), a.minReady(), Windows.of("ExpectAvailability", a.from(), a.within()));
+        });
+        registry.add(ExpectFargateMigration.class, a -> {
+            String annotation = "ExpectFargateMigration";
+            deployment(annotation, a.deployment());
+            FargateExpectations.Keys keys = new FargateExpectations.Keys(
+                    key(annotation, "stateAnnotation", a.stateAnnotation()),
+                    key(annotation, "migratedAtAnnotation", a.migratedAtAnnotation()),
+                    key(annotation, "reasonAnnotation", a.reasonAnnotation()),
+                    FargateExpectations.Keys.defaults().lastRecovered(),
+                    FargateExpectations.Keys.defaults().recoveryReason(),
+                    FargateExpectations.Keys.defaults().failedAttempts(),
+                    key(annotation, "computeLabel", a.computeLabel()),
+                    nodeLabel(annotation, a.fargateNodeLabel()));
+            return FargateExpectations.migration(a.deployment(), keys, Windows.of(annotation, a.from(), a.within()));
+        });
+        registry.add(ExpectRecovery.class, a -> {
+            String annotation = "ExpectRecovery";
+            deployment(annotation, a.deployment());
+            FargateExpectations.Keys keys = new FargateExpectations.Keys(
+                    key(annotation, "stateAnnotation", a.stateAnnotation()),
+                    key(annotation, "migratedAtAnnotation", a.migratedAtAnnotation()),
+                    FargateExpectations.Keys.defaults().reason(),
+                    key(annotation, "lastRecoveredAnnotation", a.lastRecoveredAnnotation()),
+                    key(annotation, "recoveryReasonAnnotation", a.recoveryReasonAnnotation()),
+                    key(annotation, "failedAttemptsAnnotation", a.failedAttemptsAnnotation()),
+                    key(annotation, "computeLabel", a.computeLabel()),
+                    nodeLabel(annotation, a.fargateNodeLabel()));
+            return FargateExpectations.recovery(a.deployment(), keys, Windows.of(annotation, a.from(), a.within()));
         });
         registry.add(
                 ExpectNodeRemoved.class,
@@ -179,5 +216,34 @@ public final class BuiltInExpectations implements ExpectationAnnotations {
         throw new SpotDrillConfigurationException(Messages.attr("ExpectBlacklisted", "minExpiry", text)
                 + ": not an ISO-8601 duration of zero or more; write it like \"PT4H\" (the blacklister's"
                 + " BLACKLIST_HOURS, less a margin), or \"PT0S\" for any expiry");
+    }
+
+    private static void deployment(String annotation, String deployment) {
+        if (!DEPLOYMENT.matcher(deployment).matches()) {
+            throw new SpotDrillConfigurationException(Messages.attr(annotation, "deployment", deployment)
+                    + ": not a Deployment name; write namespace/name, e.g. \"shop/cart\"");
+        }
+    }
+
+    private static String key(String annotation, String attribute, String value) {
+        if (!QUALIFIED_KEY.matcher(value).matches() || value.length() > 317) {
+            throw new SpotDrillConfigurationException(Messages.attr(annotation, attribute, value)
+                    + ": not a Kubernetes annotation or label key; write [prefix/]name, e.g."
+                    + " \"spot-orchestrator/state\"");
+        }
+        return value;
+    }
+
+    private static String nodeLabel(String annotation, String value) {
+        int eq = value.indexOf('=');
+        if (eq <= 0
+                || !QUALIFIED_KEY.matcher(value.substring(0, eq)).matches()
+                || value.substring(eq + 1).isEmpty()
+                || !LABEL_VALUE.matcher(value.substring(eq + 1)).matches()) {
+            throw new SpotDrillConfigurationException(Messages.attr(annotation, "fargateNodeLabel", value)
+                    + ": not a node label key=value; write it as EKS labels Fargate nodes,"
+                    + " \"eks.amazonaws.com/compute-type=fargate\"");
+        }
+        return value;
     }
 }

@@ -69,6 +69,7 @@ public record Scenario(
     private static final Set<String> INSTANCE_KEYS =
             Set.of("id", "type", "zone", "lifecycle", "state", "interruptionBehavior", "tags", "count", "node");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final ThreadLocal<Integer> EXTENDS_DEPTH = ThreadLocal.withInitial(() -> 0);
 
     public Scenario {
         Objects.requireNonNull(name, "name");
@@ -140,7 +141,12 @@ public record Scenario(
         return parse(yaml, "<inline>");
     }
 
-    /** Parses a scenario from YAML text read from {@code source} (named in error messages). */
+    /**
+     * Parses a scenario from YAML text read from {@code source} (named in error messages). A scenario may start from
+     * another with {@code extends: <name or path>} (loaded as {@link #load} does): its own keys then override the
+     * base's, mappings merged key by key and lists replaced whole, for example
+     * {@code responders: { fargateOrchestrator: { recovery: { cooldown: 10m } } }} changes one setting of the base.
+     */
     public static Scenario parse(String yaml, String source) {
         JsonNode root;
         try {
@@ -150,7 +156,43 @@ public record Scenario(
                     "scenario " + source + " is not valid YAML: " + e.getOriginalMessage() + " at line "
                             + (e.getLocation() == null ? "?" : e.getLocation().getLineNr()));
         }
+        if (root != null && root.isObject() && root.has("extends")) {
+            JsonNode base = root.get("extends");
+            if (!base.isTextual() || base.asText().isBlank()) {
+                throw new SpotDrillConfigurationException("scenario " + source + ": extends is " + base
+                        + "; name the scenario it builds on, e.g. extends: shop");
+            }
+            if (EXTENDS_DEPTH.get() >= 8) {
+                throw new SpotDrillConfigurationException("scenario " + source + ": extends " + base.asText()
+                        + " goes more than 8 scenarios deep (a cycle?); let a scenario extend one that does not"
+                        + " extend it back");
+            }
+            JsonNode merged;
+            EXTENDS_DEPTH.set(EXTENDS_DEPTH.get() + 1);
+            try {
+                merged = load(base.asText()).raw().deepCopy();
+            } finally {
+                EXTENDS_DEPTH.set(EXTENDS_DEPTH.get() - 1);
+            }
+            com.fasterxml.jackson.databind.node.ObjectNode own =
+                    ((com.fasterxml.jackson.databind.node.ObjectNode) root).deepCopy();
+            own.remove("extends");
+            root = merge(merged, own);
+        }
         return new Parser(source).scenario(root);
+    }
+
+    /** The base with the override's keys: mappings merged key by key, anything else replaced. */
+    private static JsonNode merge(JsonNode base, JsonNode override) {
+        if (!base.isObject() || !override.isObject()) {
+            return override;
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode out = (com.fasterxml.jackson.databind.node.ObjectNode) base;
+        override.fields().forEachRemaining(e -> {
+            JsonNode mine = out.get(e.getKey());
+            out.set(e.getKey(), mine == null ? e.getValue() : merge(mine, e.getValue()));
+        });
+        return out;
     }
 
     /** The raw YAML of a top-level section this class does not model, such as {@code workloads}. */

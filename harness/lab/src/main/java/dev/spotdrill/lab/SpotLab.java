@@ -98,6 +98,7 @@ public final class SpotLab implements AutoCloseable {
                 TerminationHandlerFaults.validate(name, value);
             }
             SpotBlacklisterFaults.validate(name, value);
+            dev.spotdrill.lab.kube.FargateFaults.validate(name, value);
         });
         List<EventRuleSpec> eventRules = new ArrayList<>(EventRuleSpec.fromScenario(scenario));
         double pace = options.pace().orElse(scenario.pace().orElse(DEFAULT_PACE));
@@ -144,6 +145,8 @@ public final class SpotLab implements AutoCloseable {
             this.castAi = new LabCastAi(clock, Secret.of("castai-lab-" + hex(40)));
             castAi.url(Http.uri(serve(new CastAiApi(ctx, castAi))));
             Optional<SpotBlacklisterSpec> blacklister = blacklister(scenario);
+            Optional<dev.spotdrill.lab.kube.FargateOrchestratorSpec> orchestrator =
+                    fargateOrchestrator(scenario, eventRules);
             List<NodeSpec> nodes = clusterNodes(scenario);
             if (!nodes.isEmpty()) {
                 ClusterSpec clusterSpec;
@@ -214,6 +217,12 @@ public final class SpotLab implements AutoCloseable {
             }
             if (queueMode) {
                 startedCluster.startQueueProcessor(responderSqs(), responderQueues.get(EventRuleSpec.HANDLER_QUEUE));
+            }
+            if (orchestrator.isPresent() && startedCluster != null) {
+                startedCluster.startFargateOrchestrator(
+                        orchestrator.get(),
+                        responderSqs(),
+                        responderQueues.get(orchestrator.get().queue()));
             }
         } catch (RuntimeException e) {
             if (startedJobs != null) {
@@ -388,6 +397,33 @@ public final class SpotLab implements AutoCloseable {
         } catch (SpotDrillConfigurationException e) {
             throw new SpotDrillConfigurationException("scenario " + scenario.name() + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * The scenario's reference Fargate orchestrator ({@code responders.fargateOrchestrator}) when enabled, checked
+     * before anything starts: its queue must be one of the scenario's {@code eventRules} queues.
+     */
+    private static Optional<dev.spotdrill.lab.kube.FargateOrchestratorSpec> fargateOrchestrator(
+            Scenario scenario, List<EventRuleSpec> rules) {
+        Optional<dev.spotdrill.lab.kube.FargateOrchestratorSpec> spec;
+        try {
+            spec = dev.spotdrill.lab.kube.FargateOrchestratorSpec.fromYaml(scenario.raw());
+        } catch (SpotDrillConfigurationException e) {
+            throw new SpotDrillConfigurationException("scenario " + scenario.name() + ": " + e.getMessage());
+        }
+        if (spec.isEmpty() || !spec.get().enabled()) {
+            return Optional.empty();
+        }
+        List<String> queues =
+                rules.stream().map(EventRuleSpec::queue).distinct().toList();
+        if (!queues.contains(spec.get().queue())) {
+            throw new SpotDrillConfigurationException("scenario " + scenario.name()
+                    + ": responders.fargateOrchestrator.sqs_queue '"
+                    + spec.get().queue() + "' is not a queue of"
+                    + " the scenario's eventRules " + queues + "; add an eventRules entry with queue: "
+                    + spec.get().queue() + " (pattern: the Spot interruption warning), or name one of those");
+        }
+        return spec;
     }
 
     /** The lab's Kubernetes cluster, when the scenario has nodes. */

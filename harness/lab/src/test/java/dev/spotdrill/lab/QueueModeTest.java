@@ -38,15 +38,20 @@ class QueueModeTest {
         }
     }
 
-    /** The shop scenario with its handler in queue mode and one more consumer's rule. */
+    /**
+     * The shop scenario with its handler in queue mode and one more consumer's rule (besides the shop's own
+     * fargate-orchestrator rule, whose queue the shop's Fargate orchestrator reads).
+     */
     static Scenario queueShop() {
         String shop = shopYaml();
         assertThat(shop).contains(IMDS_HANDLER);
-        return Scenario.parse(
-                shop.replace(IMDS_HANDLER, IMDS_HANDLER.replace("enabled: true,", "enabled: true, mode: queue,"))
-                        + "eventRules:\n"
-                        + "  - name: fargate-orchestrator\n"
-                        + "    pattern: { source: [aws.ec2], detail-type: [EC2 Spot Instance Interruption Warning] }\n");
+        return Scenario.parse("extends: shop\n"
+                + "responders:\n  " + IMDS_HANDLER.replace("enabled: true,", "enabled: true, mode: queue,") + "\n"
+                + "eventRules:\n"
+                + "  - name: fargate-orchestrator\n"
+                + "    pattern: { source: [aws.ec2], detail-type: [EC2 Spot Instance Interruption Warning] }\n"
+                + "  - name: another-consumer\n"
+                + "    pattern: { source: [aws.ec2], detail-type: [EC2 Spot Instance Interruption Warning] }\n");
     }
 
     private static String interrupt(LabClients c, String instanceId) {
@@ -159,11 +164,9 @@ class QueueModeTest {
         try (SpotLab lab =
                         SpotLab.start(LabOptions.builder().scenario(queueShop()).build());
                 LabClients c = new LabClients(lab.world())) {
-            String url = lab.responderQueues().get("fargate-orchestrator");
-            assertThat(url).endsWith("/123456789012/fargate-orchestrator");
-            assertThat(c.events
-                            .describeRule(r -> r.name("fargate-orchestrator"))
-                            .eventPattern())
+            String url = lab.responderQueues().get("another-consumer");
+            assertThat(url).endsWith("/123456789012/another-consumer");
+            assertThat(c.events.describeRule(r -> r.name("another-consumer")).eventPattern())
                     .isEqualTo(
                             "{\"source\":[\"aws.ec2\"],\"detail-type\":[\"EC2 Spot Instance Interruption Warning\"]}");
             assertThat(c.sqs.getQueueAttributes(r -> r.queueUrl(url).attributeNames(QueueAttributeName.ALL))

@@ -178,7 +178,14 @@ class SpotLabTest {
             assertThat(log.calls("fis", "StartExperiment").get(0).resource()).isEqualTo(exp);
             assertThat(log.calls("fis", "GetExperiment").get(0).caller())
                     .isEqualTo("arn:aws:iam::123456789012:user/spotdrill-lab");
-            assertThat(log.since(begin)).hasSize(log.calls().size());
+            // before begin: only the lab's own setup of the shop's Fargate orchestrator rule and queue, as the
+            // responder
+            List<ApiCall> setup = log.calls().stream()
+                    .filter(call -> call.worldTime().isBefore(begin))
+                    .toList();
+            assertThat(setup).allSatisfy(call -> assertThat(call.caller()).isEqualTo(lab.responderPrincipalArn()));
+            assertThat(setup).extracting(ApiCall::operation).contains("CreateQueue", "PutRule", "PutTargets");
+            assertThat(log.since(begin)).hasSize(log.calls().size() - setup.size());
             assertThat(log.mutatingCalls())
                     .extracting(ApiCall::operation)
                     .containsExactly(

@@ -19,8 +19,8 @@ import java.util.Set;
  * What the lab's Kubernetes cluster holds at start: nodes, Deployments, DaemonSets and the reference
  * termination handler's settings.
  *
- * <p>Fargate: pods that ask for {@code eks.amazonaws.com/compute-type: fargate} stay Pending for now; a Fargate
- * profile will be added here as a further component.
+ * <p>Fargate: pods that match a {@linkplain FargateSpec Fargate profile} run on virtual nodes of their own; see
+ * {@link FargateSpec}.
  *
  * @param nodes the nodes, each backed by one instance
  * @param workloads the Deployments (with optional PodDisruptionBudgets)
@@ -28,13 +28,15 @@ import java.util.Set;
  * @param terminationHandler the reference termination handler's settings
  * @param nodeDeletionDelay world time from an instance's termination until its node object is deleted; default
  *     PT30S
+ * @param fargate the Fargate profiles and startup delay; default none
  */
 public record ClusterSpec(
         List<NodeSpec> nodes,
         List<WorkloadSpec> workloads,
         List<DaemonSetSpec> daemonSets,
         TerminationHandlerSpec terminationHandler,
-        Duration nodeDeletionDelay) {
+        Duration nodeDeletionDelay,
+        FargateSpec fargate) {
 
     /** The node deletion delay when none is given. */
     public static final Duration DEFAULT_NODE_DELETION_DELAY = Duration.ofSeconds(30);
@@ -45,6 +47,7 @@ public record ClusterSpec(
         daemonSets = daemonSets == null ? List.of() : List.copyOf(daemonSets);
         terminationHandler = terminationHandler == null ? TerminationHandlerSpec.defaults() : terminationHandler;
         nodeDeletionDelay = nodeDeletionDelay == null ? DEFAULT_NODE_DELETION_DELAY : nodeDeletionDelay;
+        fargate = fargate == null ? FargateSpec.none() : fargate;
         if (nodeDeletionDelay.isNegative()) {
             throw new SpotDrillConfigurationException(
                     "nodeDeletionDelay is " + nodeDeletionDelay + "; use PT0S or more, e.g. PT30S");
@@ -57,32 +60,37 @@ public record ClusterSpec(
 
     /** A cluster of the given nodes and workloads, no DaemonSets, NTH defaults. */
     public static ClusterSpec of(List<NodeSpec> nodes, List<WorkloadSpec> workloads) {
-        return new ClusterSpec(nodes, workloads, List.of(), null, null);
+        return new ClusterSpec(nodes, workloads, List.of(), null, null, null);
     }
 
     /** This spec with other nodes (for example the instances with the ids the lab generated). */
     public ClusterSpec withNodes(List<NodeSpec> newNodes) {
-        return new ClusterSpec(newNodes, workloads, daemonSets, terminationHandler, nodeDeletionDelay);
+        return new ClusterSpec(newNodes, workloads, daemonSets, terminationHandler, nodeDeletionDelay, fargate);
     }
 
     /** This spec with other DaemonSets. */
     public ClusterSpec withDaemonSets(List<DaemonSetSpec> newDaemonSets) {
-        return new ClusterSpec(nodes, workloads, newDaemonSets, terminationHandler, nodeDeletionDelay);
+        return new ClusterSpec(nodes, workloads, newDaemonSets, terminationHandler, nodeDeletionDelay, fargate);
     }
 
     /** This spec with other termination-handler settings. */
     public ClusterSpec withTerminationHandler(TerminationHandlerSpec handler) {
-        return new ClusterSpec(nodes, workloads, daemonSets, handler, nodeDeletionDelay);
+        return new ClusterSpec(nodes, workloads, daemonSets, handler, nodeDeletionDelay, fargate);
     }
 
     /** This spec with another node deletion delay. */
     public ClusterSpec withNodeDeletionDelay(Duration delay) {
-        return new ClusterSpec(nodes, workloads, daemonSets, terminationHandler, delay);
+        return new ClusterSpec(nodes, workloads, daemonSets, terminationHandler, delay, fargate);
+    }
+
+    /** This spec with another Fargate setup. */
+    public ClusterSpec withFargate(FargateSpec newFargate) {
+        return new ClusterSpec(nodes, workloads, daemonSets, terminationHandler, nodeDeletionDelay, newFargate);
     }
 
     /**
      * Reads a scenario's {@code instances} (only each one's {@code node:}), {@code workloads}, {@code daemonSets},
-     * {@code responders.terminationHandler} and {@code kube.nodeDeletionDelay}. An instance with {@code count: N}
+     * {@code responders.terminationHandler}, {@code kube.nodeDeletionDelay} and {@code fargate}. An instance with {@code count: N}
      * gives N nodes: ids are counted up from its {@code id} (or generated), and names come from a {@code {i}} in
      * its node name (or are generated as EKS does: {@code ip-10-0-<zone>-<n>.ec2.internal}). When the lab
      * generates the instance ids itself, build the nodes from those and use {@link #withNodes(List)}.
@@ -152,7 +160,8 @@ public record ClusterSpec(
                         stringMap(w, "nodeSelector", at),
                         tolerations(w, at),
                         pdb(w, at),
-                        duration(w, "readinessDelay", null, at)));
+                        duration(w, "readinessDelay", null, at),
+                        stringMap(w, "labels", at)));
             } catch (SpotDrillConfigurationException e) {
                 throw e.getMessage().startsWith(at)
                         ? e
@@ -197,7 +206,7 @@ public record ClusterSpec(
             }
         }
         Duration deletion = duration(root.path("kube"), "nodeDeletionDelay", null, "kube");
-        return new ClusterSpec(nodes, workloads, daemonSets, handler, deletion);
+        return new ClusterSpec(nodes, workloads, daemonSets, handler, deletion, FargateSpec.fromYaml(root));
     }
 
     private static TerminationHandlerSpec.Mode mode(String mode, String at) {
@@ -264,7 +273,7 @@ public record ClusterSpec(
         return out;
     }
 
-    private static JsonNode list(JsonNode parent, String field) {
+    static JsonNode list(JsonNode parent, String field) {
         JsonNode n = parent.get(field);
         if (n == null || n.isNull()) {
             return com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode();
@@ -276,7 +285,7 @@ public record ClusterSpec(
         return n;
     }
 
-    private static String text(JsonNode parent, String field, String dflt, String at) {
+    static String text(JsonNode parent, String field, String dflt, String at) {
         JsonNode n = parent.get(field);
         if (n == null || n.isNull()) {
             return dflt;
@@ -314,7 +323,7 @@ public record ClusterSpec(
                 at + "." + field + " '" + v + "' is not a boolean; use true or false");
     }
 
-    private static Duration duration(JsonNode parent, String field, Duration dflt, String at) {
+    static Duration duration(JsonNode parent, String field, Duration dflt, String at) {
         String v = parent.isMissingNode() ? null : text(parent, field, null, at);
         if (v == null) {
             return dflt;
@@ -327,7 +336,7 @@ public record ClusterSpec(
         }
     }
 
-    private static Map<String, String> stringMap(JsonNode parent, String field, String at) {
+    static Map<String, String> stringMap(JsonNode parent, String field, String at) {
         JsonNode n = parent.get(field);
         if (n == null || n.isNull()) {
             return Map.of();

@@ -72,7 +72,10 @@ public final class LabCluster implements AutoCloseable {
     private final Map<String, String> nodeByInstance = new ConcurrentHashMap<>();
     private final Map<String, TerminationHandler> handlers = new ConcurrentHashMap<>();
     private final AtomicInteger ipCounter = new AtomicInteger();
+    private final LabFargate fargate;
     private volatile QueueProcessor queueProcessor;
+    private volatile FargateOrchestrator fargateOrchestrator;
+    private volatile KubernetesClient orchestratorClient;
     private volatile boolean closed;
 
     private LabCluster(
@@ -94,10 +97,20 @@ public final class LabCluster implements AutoCloseable {
                 .executor(httpExecutor)
                 .version(HttpClient.Version.HTTP_1_1)
                 .build();
+        this.fargate = new LabFargate(
+                spec.fargate(),
+                client,
+                clock,
+                activeFaults,
+                spec.nodes().stream().map(NodeSpec::zone).distinct().sorted().toList());
         this.controller = new LabController(
-                client, clock, controllerExecutor, spec.nodeDeletionDelay(), api.events(), () -> activeFaults
-                        .get()
-                        .containsKey(KEEP_DEAD_NODES));
+                client,
+                clock,
+                controllerExecutor,
+                spec.nodeDeletionDelay(),
+                api.events(),
+                () -> activeFaults.get().containsKey(KEEP_DEAD_NODES),
+                fargate);
     }
 
     /**
@@ -313,6 +326,8 @@ public final class LabCluster implements AutoCloseable {
 
     private void createWorkload(WorkloadSpec w) {
         Map<String, String> labels = Map.of(LabController.APP_LABEL, w.name());
+        Map<String, String> templateLabels = new LinkedHashMap<>(labels);
+        templateLabels.putAll(w.labels());
         List<Toleration> tolerations = w.tolerations().stream()
                 .map(t -> new TolerationBuilder()
                         .withKey(t.key().isEmpty() ? null : t.key())
@@ -339,7 +354,7 @@ public final class LabCluster implements AutoCloseable {
                         .endSelector()
                         .withNewTemplate()
                         .withNewMetadata()
-                        .withLabels(labels)
+                        .withLabels(templateLabels)
                         .withAnnotations(Map.of(
                                 Kube.READINESS_DELAY_ANNOTATION,
                                 w.readinessDelay().toString()))
@@ -461,6 +476,34 @@ public final class LabCluster implements AutoCloseable {
         p.start();
     }
 
+    /**
+     * Starts the reference Spot→Fargate orchestrator on its queue, through the given SQS client (its HTTP client must
+     * allow a 20 s long poll), with a Kubernetes client of its own. It stops when the cluster closes.
+     *
+     * @throws IllegalStateException when an orchestrator already runs
+     */
+    public synchronized void startFargateOrchestrator(
+            FargateOrchestratorSpec settings, software.amazon.awssdk.services.sqs.SqsClient sqs, String queueUrl) {
+        checkOpen();
+        if (fargateOrchestrator != null) {
+            throw new IllegalStateException("the Fargate orchestrator already runs; it runs once per cluster");
+        }
+        orchestratorClient = newClient(masterUrl, 0);
+        FargateOrchestrator o =
+                new FargateOrchestrator(settings, orchestratorClient, clock, sqs, queueUrl, activeFaults);
+        fargateOrchestrator = o;
+        o.start();
+    }
+
+    /**
+     * What the reference Fargate orchestrator did so far, oldest first, each line starting with its world time;
+     * empty when none runs.
+     */
+    public List<String> fargateOrchestratorLog() {
+        FargateOrchestrator o = fargateOrchestrator;
+        return o == null ? List.of() : o.log();
+    }
+
     /** The handler of a node, if it has one. */
     Optional<TerminationHandler> handlerOn(String nodeName) {
         return Optional.ofNullable(handlers.get(nodeName));
@@ -489,6 +532,9 @@ public final class LabCluster implements AutoCloseable {
         if (queueProcessor != null) {
             queueProcessor.close();
         }
+        if (fargateOrchestrator != null) {
+            fargateOrchestrator.close();
+        }
         handlers.values().forEach(TerminationHandler::stop);
         handlers.clear();
         controller.close();
@@ -504,6 +550,9 @@ public final class LabCluster implements AutoCloseable {
         }
         client.close();
         handlerClient.close();
+        if (orchestratorClient != null) {
+            orchestratorClient.close();
+        }
         api.close();
     }
 

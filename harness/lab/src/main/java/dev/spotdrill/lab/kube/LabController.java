@@ -75,6 +75,8 @@ final class LabController implements AutoCloseable {
     private final Set<String> readinessArmed = ConcurrentHashMap.newKeySet();
     private final Set<String> terminatedNodes = ConcurrentHashMap.newKeySet();
     private final AtomicInteger ipCounter = new AtomicInteger();
+    private final LabFargate fargate;
+    private final Set<String> schedulingReported = ConcurrentHashMap.newKeySet();
 
     /**
      * @param events where the controller's Kubernetes events go
@@ -86,13 +88,16 @@ final class LabController implements AutoCloseable {
             ScheduledExecutorService executor,
             Duration nodeDeletionDelay,
             EventRecorder events,
-            BooleanSupplier keepDeadNodes) {
+            BooleanSupplier keepDeadNodes,
+            LabFargate fargate) {
         this.client = client;
         this.events = events;
         this.clock = clock;
         this.executor = executor;
         this.nodeDeletionDelay = nodeDeletionDelay;
         this.keepDeadNodes = keepDeadNodes;
+        this.fargate = fargate;
+        fargate.attach(this);
     }
 
     void start() {
@@ -203,6 +208,7 @@ final class LabController implements AutoCloseable {
             reconcileDaemonSet(ds, nodes, pods);
         }
         schedulePending(nodes, pods);
+        fargate.reconcile(pods, nodes);
         for (Pod pod : pods) {
             armReadiness(pod, nodeByName);
         }
@@ -367,6 +373,7 @@ final class LabController implements AutoCloseable {
                 .endStatus()
                 .build();
         ensureContainer(pod, d.getMetadata().getName());
+        fargate.admit(pod);
         return client.pods()
                 .inNamespace(rs.getMetadata().getNamespace())
                 .resource(pod)
@@ -379,7 +386,9 @@ final class LabController implements AutoCloseable {
         Set<String> covered = own.stream().map(Kube::nodeName).collect(Collectors.toSet());
         for (Node node : nodes) {
             String nodeName = node.getMetadata().getName();
+            // EKS's own DaemonSets keep off Fargate nodes (node affinity compute-type NotIn fargate)
             if (covered.contains(nodeName)
+                    || LabFargate.isFargateNode(node)
                     || !Kube.selectorMatches(
                             nodeSelectorOf(ds.getSpec().getTemplate()), labelsOf(node.getMetadata()))) {
                 continue;
@@ -425,7 +434,9 @@ final class LabController implements AutoCloseable {
         }
         for (int i = 0; i < pods.size(); i++) {
             Pod pod = pods.get(i);
-            if (Kube.nodeName(pod) != null || pod.getMetadata().getDeletionTimestamp() != null) {
+            if (Kube.nodeName(pod) != null
+                    || pod.getMetadata().getDeletionTimestamp() != null
+                    || LabFargate.isFargatePod(pod)) {
                 continue;
             }
             String key = ownerKey(pod);
@@ -438,8 +449,9 @@ final class LabController implements AutoCloseable {
                             .thenComparing(n -> n.getMetadata().getName()))
                     .orElse(null);
             if (best == null) {
-                events.failedScheduling(pod, nodes);
-                continue; // stays Pending until a node fits (node events trigger a new reconcile)
+                // stays Pending until a node fits (node events trigger a new reconcile)
+                failedScheduling(pod, EventRecorder.SCHEDULER, EventRecorder.unschedulableMessage(pod, nodes));
+                continue;
             }
             String nodeName = best.getMetadata().getName();
             Pod bound = bind(pod, best);
@@ -454,8 +466,13 @@ final class LabController implements AutoCloseable {
 
     /** Whether the scheduler may put the pod on the node (nodeSelector, taints, cordon, readiness). */
     static boolean fits(Pod pod, Node node) {
+        return misfit(pod, node).isEmpty();
+    }
+
+    /** Why the scheduler may not put the pod on the node, in kube-scheduler's words; empty when it may. */
+    static java.util.Optional<String> misfit(Pod pod, Node node) {
         if (!Kube.isNodeReady(node) || node.getMetadata().getDeletionTimestamp() != null) {
-            return false;
+            return java.util.Optional.of("had untolerated taint {node.kubernetes.io/not-ready: }");
         }
         if (Boolean.TRUE.equals(node.getSpec().getUnschedulable())) {
             Taint cordon = new TaintBuilder()
@@ -463,13 +480,63 @@ final class LabController implements AutoCloseable {
                     .withEffect("NoSchedule")
                     .build();
             if (!Kube.tolerates(pod.getSpec().getTolerations(), cordon)) {
-                return false;
+                return java.util.Optional.of("were unschedulable");
             }
         }
         if (!Kube.selectorMatches(pod.getSpec().getNodeSelector(), labelsOf(node.getMetadata()))) {
-            return false;
+            return java.util.Optional.of("didn't match Pod's node affinity/selector");
         }
-        return toleratesAll(pod, node, Set.of("NoSchedule", "NoExecute"));
+        List<Taint> taints = node.getSpec() == null ? null : node.getSpec().getTaints();
+        if (taints != null) {
+            for (Taint t : taints) {
+                if (Set.of("NoSchedule", "NoExecute").contains(t.getEffect())
+                        && !Kube.tolerates(pod.getSpec().getTolerations(), t)) {
+                    return java.util.Optional.of("had untolerated taint {" + t.getKey() + ": "
+                            + (t.getValue() == null ? "" : t.getValue()) + "}");
+                }
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * A scheduler could not place the pod: its PodScheduled condition says why (reason Unschedulable) and a
+     * Warning event FailedScheduling is recorded, once per pod and message, as kube-scheduler and EKS's
+     * fargate-scheduler do.
+     */
+    void failedScheduling(Pod pod, String scheduler, String message) {
+        String uid = pod.getMetadata().getUid();
+        if (uid == null || !schedulingReported.add(uid + "|" + message)) {
+            return;
+        }
+        String ns = pod.getMetadata().getNamespace();
+        String name = pod.getMetadata().getName();
+        String now = clock.now().toString();
+        try {
+            client.pods().inNamespace(ns).withName(name).edit(p -> {
+                if (p.getStatus() == null) {
+                    p.setStatus(new io.fabric8.kubernetes.api.model.PodStatus());
+                }
+                List<PodCondition> conditions = new ArrayList<>(
+                        p.getStatus().getConditions() == null
+                                ? List.of()
+                                : p.getStatus().getConditions());
+                conditions.removeIf(c -> "PodScheduled".equals(c.getType()));
+                conditions.add(new PodConditionBuilder()
+                        .withType("PodScheduled")
+                        .withStatus("False")
+                        .withReason("Unschedulable")
+                        .withMessage(message)
+                        .withLastTransitionTime(now)
+                        .build());
+                p.getStatus().setConditions(conditions);
+                p.getStatus().setPhase("Pending");
+                return p;
+            });
+            events.pod(pod, "Warning", "FailedScheduling", message, scheduler);
+        } catch (KubernetesClientException e) {
+            LOG.debug("pod {}/{}: FailedScheduling not recorded: {}", ns, name, e.getMessage());
+        }
     }
 
     private static boolean toleratesAll(Pod pod, Node node, Set<String> effects) {
@@ -485,7 +552,8 @@ final class LabController implements AutoCloseable {
         return true;
     }
 
-    private Pod bind(Pod pod, Node node) {
+    /** Binds the pod to the node (the node's kubelet starts it: Running, not Ready yet); null when that failed. */
+    Pod bind(Pod pod, Node node) {
         try {
             return client.pods()
                     .inNamespace(pod.getMetadata().getNamespace())
@@ -663,7 +731,8 @@ final class LabController implements AutoCloseable {
         List<Pod> own = ownedBy(pods, ds.getMetadata().getUid());
         int scheduled = own.size();
         int ready = (int) own.stream().filter(Kube::isPodReady).count();
-        int desired = nodes.size();
+        int desired =
+                (int) nodes.stream().filter(n -> !LabFargate.isFargateNode(n)).count();
         io.fabric8.kubernetes.api.model.apps.DaemonSetStatus s = ds.getStatus();
         if (s != null
                 && Objects.equals(s.getCurrentNumberScheduled(), scheduled)
