@@ -179,6 +179,12 @@ final class FisApi implements HttpHandler {
         if (p.length == 4 && p[1].equals("experiments") && p[3].equals("resolvedTargets") && method.equals("GET")) {
             return new Route("ListExperimentResolvedTargets", Http.decodePathSegment(p[2]));
         }
+        if (p.length == 2 && p[1].equals("actions") && method.equals("GET")) {
+            return new Route("ListActions", null);
+        }
+        if (p.length == 3 && p[1].equals("actions") && method.equals("GET")) {
+            return new Route("GetAction", Http.decodePathSegment(p[2]));
+        }
         if (p.length == 3 && p[1].equals("tags")) {
             String arn = Http.decodePathSegment(p[2]);
             return switch (method) {
@@ -215,6 +221,16 @@ final class FisApi implements HttpHandler {
             }
             case "StopExperiment" -> stopExperiment(experiment(r.id));
             case "ListExperimentResolvedTargets" -> resolvedTargets(experiment(r.id), query);
+            case "ListActions" -> listActions(query);
+            case "GetAction" ->
+                new Reply(
+                        200,
+                        wrap(
+                                "action",
+                                FisActions.action(r.id, ctx.region())
+                                        .orElseThrow(() -> new ApiError(
+                                                404, "ResourceNotFoundException", "Action " + r.id + " not found."))),
+                        r.id);
             case "ListTagsForResource" -> new Reply(200, wrap("tags", tagsOf(r.id)), r.id);
             case "TagResource" -> {
                 JsonNode tags = parse(body).path("tags");
@@ -859,6 +875,16 @@ final class FisApi implements HttpHandler {
                 a.set("skipped", "Target resolved to no resources; action skipped.", at, at);
                 continue;
             }
+            String denied = unauthorized(e, ids);
+            if (denied != null) {
+                a.set("failed", "Action failed: " + denied, at, at);
+                e.fail(
+                        "failed",
+                        "Action '" + a.name + "' failed: " + denied,
+                        "UnauthorizedOperation",
+                        "action/" + a.name);
+                return;
+            }
             a.set("running", "Action is running.", at, null);
             a.remaining = ids.size();
             for (String id : ids) {
@@ -870,6 +896,33 @@ final class FisApi implements HttpHandler {
         if (e.status.equals("running") && e.actions.values().stream().allMatch(ActionRun::ended)) {
             e.finish("completed", "Experiment completed.", at);
         }
+    }
+
+    /**
+     * Why the experiment's role may not send the Spot interruption to one of the instances (its policies, evaluated
+     * with the instance's tags as {@code aws:ResourceTag/...}), or null when it may send it to all of them.
+     */
+    private String unauthorized(Experiment e, List<String> ids) {
+        String roleArn = e.template.req.path("roleArn").asText();
+        Matcher m = ROLE_ARN.matcher(roleArn);
+        IamApi.Role role = m.matches() ? iam.role(m.group(2)).orElse(null) : null;
+        if (role == null) {
+            return "the role " + roleArn + " no longer exists";
+        }
+        for (String id : ids) {
+            Ec2Fleet.Instance i = fleet.get(id).orElseThrow();
+            String arn = "arn:aws:ec2:" + ctx.region() + ":" + ctx.account() + ":instance/" + id;
+            LabPolicies.Result r = iam.evaluate(role, "ec2:SendSpotInstanceInterruptions", arn, i.tags);
+            if (r.decision() != LabPolicies.Decision.ALLOWED) {
+                return "the role " + roleArn + " is not authorized to perform ec2:SendSpotInstanceInterruptions on "
+                        + arn + " (" + r.decision().wire
+                        + (r.missingContext().isEmpty()
+                                ? ""
+                                : "; the instance lacks " + String.join(", ", r.missingContext()))
+                        + ")";
+            }
+        }
+        return null;
     }
 
     private void actionDone(Experiment e, ActionRun a, Ec2Fleet.Instance i) {
@@ -895,7 +948,7 @@ final class FisApi implements HttpHandler {
             throw new ApiError(
                     409, "ConflictException", "Experiment " + e.id + " is " + e.status + " and cannot be stopped");
         }
-        e.cancelPending(fleet);
+        e.stopPending(fleet);
         e.setState("stopping", "Experiment is stopping.");
         e.futures.add(ctx.at(
                 ctx.now().plusSeconds(1),
@@ -931,6 +984,18 @@ final class FisApi implements HttpHandler {
         ObjectNode out = wrap("experiments", arr);
         page.next.ifPresent(n -> out.put("nextToken", n));
         return new Reply(200, out, nullToEmpty(templateId));
+    }
+
+    private Reply listActions(Map<String, String> query) {
+        List<String> ids = LabRegions.offersSpotAction(ctx.region()) ? FisActions.ids() : List.of();
+        Page page = page(query, ids.size());
+        ArrayNode arr = NODES.arrayNode();
+        for (String id : ids.subList(page.from, page.to)) {
+            arr.add(FisActions.summary(id, ctx.region()));
+        }
+        ObjectNode out = wrap("actions", arr);
+        page.next.ifPresent(n -> out.put("nextToken", n));
+        return new Reply(200, out, "");
     }
 
     private Reply resolvedTargets(Experiment e, Map<String, String> query) {
@@ -1189,6 +1254,17 @@ final class FisApi implements HttpHandler {
             this.errorCode = code;
             this.errorLocation = location;
             finish(status, reason, ctx.now());
+        }
+
+        /**
+         * StopExperiment: the scheduled steps end, and each interruption is taken back only if its instance-action
+         * notice has not been sent yet. Whether AWS takes back an interruption whose notice is out is not documented,
+         * so the lab assumes the worst: the instance is still interrupted at the notice's time.
+         */
+        void stopPending(Ec2Fleet f) {
+            futures.forEach(x -> x.cancel(false));
+            futures.clear();
+            interrupting.removeIf(f::withdrawInterruption);
         }
 
         void cancelPending(Ec2Fleet f) {
