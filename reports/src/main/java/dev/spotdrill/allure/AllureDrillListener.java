@@ -460,8 +460,7 @@ public final class AllureDrillListener implements DrillListener {
 
     /** The AWS console page of an experiment. */
     static String fisConsoleUrl(String region, String experimentId) {
-        return "https://" + region + ".console.aws.amazon.com/fis/home?region=" + region
-                + "#ExperimentDetails:ExperimentId=" + experimentId;
+        return dev.spotdrill.core.Partition.of(region).fisConsoleUrl(region, experimentId);
     }
 
     /** The observations of one source with their data, as a JSON array, or empty when there are none. */
