@@ -282,6 +282,8 @@ public final class Drill implements AutoCloseable {
                 progress("waiting for another spotdrill run to release " + String.join("; ", why));
                 Backoff.pause(
                         clock, Duration.ofMillis(ThreadLocalRandom.current().nextLong(5000, 10000)));
+                // the other run may have interrupted them meanwhile: they must still pass the guardrails
+                targets = resolver.recheck(targets);
             }
         }
     }

@@ -118,6 +118,23 @@ final class TargetResolver {
         }
     }
 
+    /**
+     * Describes explicit targets again (after waiting for another run): each must still pass the guardrails, a
+     * terminated one is refused.
+     */
+    List<Target> recheck(List<Target> targets) {
+        List<String> ids = targets.stream().map(Target::instanceId).toList();
+        List<Target> out = new ArrayList<>();
+        for (AwsBackend.Instance i : backend.describe(ids)) {
+            Target t = target(i);
+            refusal(i).ifPresent(r -> {
+                throw new GuardrailException(Messages.guardrail(t, r[0], r[1]));
+            });
+            out.add(t);
+        }
+        return out;
+    }
+
     private List<Target> resolveOnce() {
         Selector s = spec.selector();
         return switch (s.kind()) {
