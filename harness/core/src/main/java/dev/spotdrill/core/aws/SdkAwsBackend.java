@@ -496,6 +496,7 @@ public final class SdkAwsBackend implements AwsBackend {
             ObjectNode an = actions.putObject(k);
             an.put("actionId", a.actionId());
             an.putPOJO("parameters", new HashMap<>(a.parameters()));
+            an.putPOJO("targets", new java.util.TreeMap<>(a.targets()));
             if (a.state() != null) {
                 an.putObject("state")
                         .put("status", a.state().statusAsString())

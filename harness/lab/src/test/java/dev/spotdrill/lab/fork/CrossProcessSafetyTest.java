@@ -111,7 +111,16 @@ class CrossProcessSafetyTest {
     @Test
     void sigtermStopsTheExperimentAndRemovesEverythingTheDrillCreated() {
         try (SpotLab lab = SpotLab.start(LabOptions.builder().pace(60).build());
-                Fork fork = Fork.start("held", lab, Map.of(), Map.of(), "hold", "i-0c0ffee0000000a02", "PT15M")) {
+                Fork fork = Fork.start(
+                        "held",
+                        lab,
+                        Map.of(),
+                        Map.of(
+                                "SPOTDRILL_NOTIFY_SLACK_WEBHOOK",
+                                lab.slack().webhookUrl().reveal()),
+                        "hold",
+                        "i-0c0ffee0000000a02",
+                        "PT15M")) {
             Matcher m = started(fork);
             String runId = m.group(1);
             String experiment = m.group(2);
@@ -162,6 +171,11 @@ class CrossProcessSafetyTest {
             assertThat(ec2.describeTags(r -> r.filters(f -> f.name("key").values("spotdrill:claim:*")))
                             .tags())
                     .isEmpty();
+            // the night failed: one Slack message, after the cleanup, naming the drill (through the DrillListener SPI)
+            assertThat(lab.slack().posts()).singleElement().satisfies(text -> assertThat(text)
+                    .startsWith("spotdrill: 1 of 1 drill failed (world lab, us-east-1)\n• ForkedDrill.hold (" + runId
+                            + "): the JVM shut down (SIGTERM or exit) during drill " + runId));
+            assertThat(out).doesNotContain(lab.slack().webhookUrl().reveal());
             // a stop long before the notice (PT15M) saves the instance
             assertThat(lab.instance("i-0c0ffee0000000a02").orElseThrow().state())
                     .isEqualTo("running");
