@@ -138,6 +138,25 @@ class FisSafetyTest {
                         LabOptions.builder().scenario(jakarta).pace(60).build());
                 LabClients c = new LabClients(lab.world())) {
             assertThat(c.fis.listActions(r -> {}).actions()).isEmpty();
+            // so a drill there is refused before anything is created, naming the region
+            dev.spotdrill.core.drill.Drill drill = dev.spotdrill.core.drill.Drill.prepare(
+                    lab.world(),
+                    new dev.spotdrill.core.drill.DrillSpec(
+                            dev.spotdrill.core.drill.Selector.instances("i-0c0ffee0000000e01"),
+                            1,
+                            "PT2M",
+                            List.of(),
+                            null),
+                    dev.spotdrill.core.drill.DrillOptions.defaults(),
+                    "FisSafetyTest.jakarta",
+                    List.of());
+            org.assertj.core.api.Assertions.assertThatThrownBy(drill::start)
+                    .isInstanceOf(dev.spotdrill.core.SpotDrillConfigurationException.class)
+                    .hasMessageStartingWith(
+                            "FIS does not offer aws:ec2:send-spot-instance-interruptions in" + " ap-southeast-3");
+            drill.close();
+            assertThat(lab.callLog().mutatingCalls()).isEmpty();
+            assertThat(lab.callLog().count("fis", "ListActions")).isEqualTo(2);
         }
     }
 
