@@ -249,6 +249,7 @@ public final class Drill implements AutoCloseable {
         WorldClock clock = world.clock();
         Instant giveUp = clock.now().plus(options.quotaWait());
         long startedNanos = System.nanoTime();
+        boolean waited = false;
         while (true) {
             List<String> ids = targets.stream().map(Target::instanceId).toList();
             try {
@@ -275,10 +276,11 @@ public final class Drill implements AutoCloseable {
                     fis.guardAccount(again);
                     continue;
                 }
-                if (clock.now().isAfter(giveUp)) {
+                if (waited && clock.now().isAfter(giveUp)) {
                     throw new GuardrailException(Messages.claimedByOtherRun(
                             ids, why, options.quotaWait().toString()));
                 }
+                waited = true;
                 progress("waiting for another spotdrill run to release " + String.join("; ", why));
                 Backoff.pause(
                         clock, Duration.ofMillis(ThreadLocalRandom.current().nextLong(5000, 10000)));
