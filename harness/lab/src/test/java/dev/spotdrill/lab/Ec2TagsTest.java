@@ -24,7 +24,8 @@ class Ec2TagsTest {
 
     @BeforeAll
     static void start() {
-        lab = SpotLab.start(LabOptions.builder().pace(60).build());
+        lab = SpotLab.start(
+                LabOptions.builder().scenario("safety.yaml").pace(60).build());
         c = new LabClients(lab.world());
     }
 

@@ -48,7 +48,8 @@ class FisRoleTest {
 
     @Test
     void parallelFirstTimeProvisioningCreatesOneRoleWithTheScopedPolicy() throws Exception {
-        try (SpotLab lab = SpotLab.start(LabOptions.builder().pace(60).build())) {
+        try (SpotLab lab = SpotLab.start(
+                LabOptions.builder().scenario("safety.yaml").pace(60).build())) {
             SdkAwsBackend backend = new SdkAwsBackend(lab.world());
             int n = 6;
             CountDownLatch go = new CountDownLatch(1);
@@ -97,7 +98,8 @@ class FisRoleTest {
 
     @Test
     void aRoleAnotherDrillIsCreatingIsNotUsedUntilItsPolicyIsAttached() {
-        try (SpotLab lab = SpotLab.start(LabOptions.builder().pace(60).build())) {
+        try (SpotLab lab = SpotLab.start(
+                LabOptions.builder().scenario("safety.yaml").pace(60).build())) {
             IamClient iam = AwsClients.of(lab.world()).iam();
             // the other drill created the role and has not attached the policy yet
             iam.createRole(r -> r.roleName("spotdrill-fis-slow")
@@ -131,7 +133,8 @@ class FisRoleTest {
 
     @Test
     void aGivenRoleWithoutThePermissionIsRefusedByTheDrillAndThePreflightCheckBeforeAnythingIsCreated() {
-        try (SpotLab lab = SpotLab.start(LabOptions.builder().pace(60).build())) {
+        try (SpotLab lab = SpotLab.start(
+                LabOptions.builder().scenario("safety.yaml").pace(60).build())) {
             IamClient iam = AwsClients.of(lab.world()).iam();
             iam.createRole(r -> r.roleName("describe-only").assumeRolePolicyDocument(TRUST));
             iam.putRolePolicy(r -> r.roleName("describe-only")
@@ -176,7 +179,8 @@ class FisRoleTest {
 
     @Test
     void aRoleThatAllowsEveryInstanceIsUsableButTheCheckSaysItIsNotScoped() {
-        try (SpotLab lab = SpotLab.start(LabOptions.builder().pace(60).build())) {
+        try (SpotLab lab = SpotLab.start(
+                LabOptions.builder().scenario("safety.yaml").pace(60).build())) {
             IamClient iam = AwsClients.of(lab.world()).iam();
             iam.createRole(r -> r.roleName("broad").assumeRolePolicyDocument(TRUST));
             iam.putRolePolicy(

@@ -50,7 +50,8 @@ class FisSafetyTest {
 
     @Test
     void aTagScopedRoleMakesFisFailAnExperimentOnAnUntaggedInstance() {
-        try (SpotLab lab = SpotLab.start(LabOptions.builder().pace(60).build());
+        try (SpotLab lab = SpotLab.start(
+                        LabOptions.builder().scenario("safety.yaml").pace(60).build());
                 LabClients c = new LabClients(lab.world())) {
             String exp = start(c, "PT2M", UNTAGGED);
 
@@ -79,7 +80,8 @@ class FisSafetyTest {
 
     @Test
     void simulatePrincipalPolicyEvaluatesActionResourceAndTheResourceTagCondition() {
-        try (SpotLab lab = SpotLab.start(LabOptions.builder().pace(60).build());
+        try (SpotLab lab = SpotLab.start(
+                        LabOptions.builder().scenario("safety.yaml").pace(60).build());
                 LabClients c = new LabClients(lab.world())) {
             String arn = "arn:aws:ec2:us-east-1:123456789012:instance/" + TAGGED;
             List<EvaluationResult> tagged = c.iam.simulatePrincipalPolicy(r -> r.policySourceArn(LabClients.ROLE_ARN)
@@ -119,7 +121,8 @@ class FisSafetyTest {
 
     @Test
     void listActionsOffersTheSpotActionExceptWhereFisLacksIt() {
-        try (SpotLab lab = SpotLab.start(LabOptions.builder().pace(60).build());
+        try (SpotLab lab = SpotLab.start(
+                        LabOptions.builder().scenario("safety.yaml").pace(60).build());
                 LabClients c = new LabClients(lab.world())) {
             assertThat(c.fis.listActions(r -> {}).actions())
                     .extracting(a -> a.id())
@@ -162,7 +165,8 @@ class FisSafetyTest {
 
     @Test
     void aStopAfterTheNoticeDoesNotSaveTheInstanceAndOneBeforeItDoes() {
-        try (SpotLab lab = SpotLab.start(LabOptions.builder().pace(60).build());
+        try (SpotLab lab = SpotLab.start(
+                        LabOptions.builder().scenario("safety.yaml").pace(60).build());
                 LabClients c = new LabClients(lab.world())) {
             // PT2M: the notice goes out at START, so a stop once running comes after it
             String late = start(c, "PT2M", "i-0c0ffee0000000a05");

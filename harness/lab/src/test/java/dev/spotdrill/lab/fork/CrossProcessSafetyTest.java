@@ -51,6 +51,7 @@ class CrossProcessSafetyTest {
     void twoProcessesOnOneInstanceNeverRunTheirExperimentsAtOnce() {
         // the instance survives the first drill, so the second can run on it after waiting
         try (SpotLab lab = SpotLab.start(LabOptions.builder()
+                        .scenario("safety.yaml")
                         .pace(60)
                         .faults("ec2.no-termination")
                         .build());
@@ -110,7 +111,8 @@ class CrossProcessSafetyTest {
 
     @Test
     void sigtermStopsTheExperimentAndRemovesEverythingTheDrillCreated() {
-        try (SpotLab lab = SpotLab.start(LabOptions.builder().pace(60).build());
+        try (SpotLab lab = SpotLab.start(
+                        LabOptions.builder().scenario("safety.yaml").pace(60).build());
                 Fork fork = Fork.start(
                         "held",
                         lab,
