@@ -16,7 +16,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.fis.FisClient;
 
-/** What a killed JVM leaves in FIS is found by its tags and cleaned; nothing untagged is touched. */
+/**
+ * What a drill leaves is found by its tags; a sweep never touches a live run's items (its claims are renewed), nor
+ * anything untagged. The killed-JVM sweep is in spotdrill-lab's CrossProcessSafetyTest.
+ */
 class LeftoversTest {
 
     @Test
@@ -64,10 +67,31 @@ class LeftoversTest {
                             org.assertj.core.groups.Tuple.tuple(
                                     "template", orphan.info().runId(), "LeftoversTest.orphan"),
                             org.assertj.core.groups.Tuple.tuple(
-                                    "experiment", orphan.info().runId(), "LeftoversTest.orphan"));
+                                    "experiment", orphan.info().runId(), "LeftoversTest.orphan"),
+                            org.assertj.core.groups.Tuple.tuple(
+                                    "claim", orphan.info().runId(), ""));
 
-            Leftovers.clean(lab.world());
+            // its claim is renewed as long as it lives: no sweep touches it, even one that takes everything
+            assertThat(Leftovers.clean(lab.world())).isEmpty();
+            Leftovers.SweepReport all = Leftovers.sweep(
+                    lab.world(),
+                    Leftovers.SweepOptions.defaults().olderThan(Duration.ZERO).cleaning());
+            assertThat(all.items(Leftovers.Outcome.REMOVED)).isEmpty();
+            assertThat(all.items(Leftovers.Outcome.KEPT_LIVE)).hasSize(3);
+            assertThat(all.lines())
+                    .contains("kept template " + orphan.templateId().orElseThrow() + " of run "
+                            + orphan.info().runId() + " (LeftoversTest.orphan): run "
+                            + orphan.info().runId()
+                            + " is live (a claim has not expired)");
+            assertThat(fis.getExperiment(r -> r.id(orphan.experimentId().orElseThrow()))
+                            .experiment()
+                            .state()
+                            .statusAsString())
+                    .isEqualTo("running");
 
+            // its own cleanup removes all of it; someone else's template stays
+            orphan.abort(new IllegalStateException("the test is over"));
+            orphan.close();
             await("the orphan's experiment to stop")
                     .atMost(Duration.ofSeconds(20))
                     .until(() -> Leftovers.find(lab.world()).isEmpty());
@@ -79,7 +103,6 @@ class LeftoversTest {
             assertThat(fis.listExperimentTemplates(r -> {}).experimentTemplates())
                     .extracting(t -> t.id())
                     .containsExactly(foreign);
-            orphan.close();
         }
     }
 }

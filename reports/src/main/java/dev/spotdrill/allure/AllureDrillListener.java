@@ -8,6 +8,7 @@ import dev.spotdrill.core.World;
 import dev.spotdrill.core.drill.DrillInfo;
 import dev.spotdrill.core.drill.DrillListener;
 import dev.spotdrill.core.drill.DrillReport;
+import dev.spotdrill.core.drill.FisCost;
 import dev.spotdrill.core.drill.Moment;
 import dev.spotdrill.core.drill.Observation;
 import dev.spotdrill.core.drill.Phase;
@@ -220,6 +221,7 @@ public final class AllureDrillListener implements DrillListener {
                 r.console.drillFinished(drill, report);
                 write(drill, report, r);
             }
+            report.cost().ifPresent(c -> AllureResultsFiles.addCost(resultsDirectory.get(), drill.world(), c));
         } catch (RuntimeException e) {
             LOG.warn(
                     "could not add drill {} to the Allure report: {}",
@@ -315,6 +317,7 @@ public final class AllureDrillListener implements DrillListener {
                 verdictStep.setStatus(Status.FAILED);
             }
         }
+        report.cost().ifPresent(cost -> steps.add(costStep(cost, now)));
         report.experimentJson()
                 .ifPresent(json -> testAttachments.add(
                         attach(allure, "FIS experiment (last state)", "application/json", ".json", json)));
@@ -404,6 +407,27 @@ public final class AllureDrillListener implements DrillListener {
                 });
     }
 
+    /** What the drill cost in FIS: the total as the step's name, each action and each target's share as parameters. */
+    private static StepResult costStep(FisCost cost, long at) {
+        StepResult step = step(
+                "FIS cost " + FisCost.dollars(cost.total()) + " (" + cost.actionMinutes() + " action-minute"
+                        + (cost.actionMinutes() == 1 ? "" : "s") + " × "
+                        + FisCost.dollars(FisCost.PRICE_PER_ACTION_MINUTE)
+                        + ")",
+                at,
+                at);
+        for (FisCost.ActionCost a : cost.actions()) {
+            step.getParameters()
+                    .add(parameter(
+                            a.action(),
+                            a.minutes() + " min (ran "
+                                    + ReportText.offset(a.ran()).replace("+", "") + ") = " + FisCost.dollars(a.cost())
+                                    + " for " + String.join(", ", a.instanceIds())));
+        }
+        cost.perTarget().forEach((id, share) -> step.getParameters().add(parameter(id, FisCost.dollars(share))));
+        return step;
+    }
+
     private static StepResult verdictStep(Verdict v, Optional<Instant> start, long decided) {
         String deadline = v.deadline().map(t -> ReportText.offset(start, t)).orElse("unknown");
         String name = v.expectation()
@@ -469,8 +493,7 @@ public final class AllureDrillListener implements DrillListener {
 
     /** The AWS console page of an experiment. */
     static String fisConsoleUrl(String region, String experimentId) {
-        return "https://" + region + ".console.aws.amazon.com/fis/home?region=" + region
-                + "#ExperimentDetails:ExperimentId=" + experimentId;
+        return dev.spotdrill.core.Partition.of(region).fisConsoleUrl(region, experimentId);
     }
 
     /** The observations of one source with their data, as a JSON array, or empty when there are none. */

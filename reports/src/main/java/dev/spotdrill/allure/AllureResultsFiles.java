@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.spotdrill.core.Redactor;
 import dev.spotdrill.core.World;
+import dev.spotdrill.core.drill.FisCost;
 import io.qameta.allure.util.PropertiesUtils;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,6 +46,9 @@ public final class AllureResultsFiles {
             "(?s)(?!.*Guardrail refused)(?!.*\\b[Ee]xperiment \\S+ (?:\\S+ )?(?:failed|cancelled)\\b).*";
 
     private static final Set<Path> WRITTEN = ConcurrentHashMap.newKeySet();
+    /** Per results directory: the night's action-minutes and the drills that ran an experiment. */
+    private static final Map<Path, long[]> NIGHT = new java.util.HashMap<>();
+
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private AllureResultsFiles() {}
@@ -97,6 +101,32 @@ public final class AllureResultsFiles {
 
     /** Writes {@code environment.properties}: world, region, pace, harness version, Java, and the world's facts. */
     public static void writeEnvironment(Path resultsDirectory, World world) {
+        writeEnvironment(resultsDirectory, world, Map.of());
+    }
+
+    /**
+     * Adds a drill's FIS cost to the night's total of this JVM and directory, and rewrites {@code environment.properties}
+     * with it: {@code fis.cost} (US dollars), {@code fis.actionMinutes} and {@code fis.drills} (the drills counted). A
+     * suite split over several JVMs writing one directory shows the last JVM's total.
+     */
+    public static void addCost(Path resultsDirectory, World world, FisCost cost) {
+        Path key = resultsDirectory.toAbsolutePath().normalize();
+        long[] night;
+        synchronized (NIGHT) {
+            night = NIGHT.computeIfAbsent(key, k -> new long[2]);
+            night[0] += cost.actionMinutes();
+            night[1]++;
+            Map<String, String> extra = new LinkedHashMap<>();
+            extra.put(
+                    "fis.cost",
+                    FisCost.dollars(FisCost.PRICE_PER_ACTION_MINUTE.multiply(java.math.BigDecimal.valueOf(night[0]))));
+            extra.put("fis.actionMinutes", Long.toString(night[0]));
+            extra.put("fis.drills", Long.toString(night[1]));
+            writeEnvironment(resultsDirectory, world, extra);
+        }
+    }
+
+    private static void writeEnvironment(Path resultsDirectory, World world, Map<String, String> extra) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("world", world.name());
         env.put("region", world.region());
@@ -104,6 +134,7 @@ public final class AllureResultsFiles {
         env.put("spotdrill.version", harnessVersion());
         env.put("java.version", System.getProperty("java.version", "unknown"));
         world.facts().forEach(env::putIfAbsent);
+        env.putAll(extra);
         StringBuilder sb = new StringBuilder();
         env.forEach((k, v) -> sb.append(escapeProperty(Redactor.redact(k), true))
                 .append('=')

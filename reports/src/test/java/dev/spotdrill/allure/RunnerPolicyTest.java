@@ -37,6 +37,9 @@ import org.junit.platform.testkit.engine.EngineTestKit;
 class RunnerPolicyTest {
     static final Path POLICY = Path.of("..", "ci", "iam", "spotdrill-runner-policy.json");
     static final String FIS_ROLE = "arn:aws:iam::<ACCOUNT_ID>:role/<FIS_ROLE_NAME>";
+    /** Actions granted by statements of their own, with narrower resources or conditions. */
+    static final java.util.Set<String> SCOPED = java.util.Set.of("iam:PassRole", "ec2:CreateTags", "ec2:DeleteTags");
+
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     @SpotDrill
@@ -83,7 +86,13 @@ class RunnerPolicyTest {
                         "sqs:CreateQueue",
                         "sqs:ReceiveMessage",
                         "sqs:DeleteQueue",
-                        "iam:PassRole");
+                        "iam:PassRole",
+                        "fis:ListActions",
+                        "iam:GetRole",
+                        "iam:SimulatePrincipalPolicy",
+                        "ec2:CreateTags",
+                        "ec2:DeleteTags",
+                        "ec2:DescribeTags");
 
         String expected = runnerPolicy(actions);
         Path written = Path.of("target", "spotdrill-runner-policy.json");
@@ -106,12 +115,16 @@ class RunnerPolicyTest {
         JsonNode doc = JSON.readTree(
                 runnerPolicy(new TreeSet<>(List.of("fis:StartExperiment", "iam:PassRole", "iam:GetRole"))));
         JsonNode statements = doc.path("Statement");
-        assertThat(statements).hasSize(4);
+        assertThat(statements).hasSize(6);
         assertThat(statements.get(0).path("Action").toString()).isEqualTo("[\"fis:StartExperiment\",\"iam:GetRole\"]");
-        assertThat(statements.get(3).path("Action").asText()).isEqualTo("iam:PassRole");
-        assertThat(statements.get(3).path("Resource").asText()).isEqualTo(FIS_ROLE);
+        assertThat(statements.get(1).path("Action").toString()).isEqualTo("[\"ec2:CreateTags\",\"ec2:DeleteTags\"]");
+        assertThat(statements.get(1).path("Resource").asText()).isEqualTo("arn:aws:ec2:*:*:instance/*");
+        assertThat(statements.get(1).path("Condition").toString())
+                .isEqualTo("{\"ForAllValues:StringLike\":{\"aws:TagKeys\":[\"spotdrill:claim:*\"]}}");
+        assertThat(statements.get(5).path("Action").asText()).isEqualTo("iam:PassRole");
+        assertThat(statements.get(5).path("Resource").asText()).isEqualTo(FIS_ROLE);
         assertThat(statements
-                        .get(3)
+                        .get(5)
                         .path("Condition")
                         .path("StringEquals")
                         .path("iam:PassedToService")
@@ -128,8 +141,24 @@ class RunnerPolicyTest {
         calls.put("Sid", "SpotDrillObservedCalls");
         calls.put("Effect", "Allow");
         ArrayNode a = calls.putArray("Action");
-        observed.stream().filter(x -> !x.equals("iam:PassRole")).forEach(a::add);
+        observed.stream().filter(x -> !SCOPED.contains(x)).forEach(a::add);
         calls.put("Resource", "*");
+        // the claims on instances: only tags whose keys are spotdrill:claim:<run id>, only on instances
+        ObjectNode claims = statements.addObject();
+        claims.put("Sid", "SpotDrillClaimInstances");
+        claims.put("Effect", "Allow");
+        claims.putArray("Action").add("ec2:CreateTags").add("ec2:DeleteTags");
+        claims.put("Resource", "arn:aws:ec2:*:*:instance/*");
+        claims.putObject("Condition")
+                .putObject("ForAllValues:StringLike")
+                .putArray("aws:TagKeys")
+                .add("spotdrill:claim:*");
+        // what the claims check reads when another run's experiment is active (not observable with one run)
+        ObjectNode others = statements.addObject();
+        others.put("Sid", "SpotDrillOtherRunsExperiments");
+        others.put("Effect", "Allow");
+        others.putArray("Action").add("fis:GetExperiment").add("fis:ListExperimentResolvedTargets");
+        others.put("Resource", "*");
         // tags on create: FIS may check fis:TagResource for the tags every template and experiment carries
         // (not observable in the lab; unverified on AWS, so granted rather than risked)
         ObjectNode tag = statements.addObject();
@@ -149,7 +178,8 @@ class RunnerPolicyTest {
                 .add("fis:ListExperimentTemplates")
                 .add("fis:ListExperiments")
                 .add("sqs:ListQueueTags")
-                .add("sqs:ListQueues");
+                .add("sqs:ListQueues")
+                .add("ec2:DescribeTags");
         sweep.put("Resource", "*");
         ObjectNode pass = statements.addObject();
         pass.put("Sid", "SpotDrillPassFisRole");

@@ -39,11 +39,14 @@ public record ApiCall(
         return status >= 200 && status < 300;
     }
 
-    /** Whether the operation changes something: anything but Get*, List*, Describe* and IMDS reads. */
+    /** Whether the operation changes something: anything but Get*, List*, Describe*, Simulate* and IMDS reads. */
     public boolean mutating() {
         if (service.equals("imds")) {
             return false;
         }
-        return !(operation.startsWith("Get") || operation.startsWith("List") || operation.startsWith("Describe"));
+        return !(operation.startsWith("Get")
+                || operation.startsWith("List")
+                || operation.startsWith("Describe")
+                || operation.startsWith("Simulate"));
     }
 }

@@ -23,7 +23,7 @@ public final class CallLog {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     /** Services whose calls need no IAM permission: IMDS, the public Spot Advisor feed and CAST AI (its own key). */
-    private static final Set<String> NOT_IAM = Set.of("imds", "spotadvisor", "castai");
+    private static final Set<String> NOT_IAM = Set.of("imds", "spotadvisor", "castai", "slack");
 
     private final List<ApiCall> calls = new ArrayList<>();
 

@@ -10,7 +10,10 @@ import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
-/** EC2 (query protocol, Version 2016-11-15): DescribeInstances with ids, filters and pagination. */
+/**
+ * EC2 (query protocol, Version 2016-11-15): DescribeInstances with ids, filters and pagination; CreateTags, DeleteTags
+ * and DescribeTags on instances (see {@link Ec2Tags}).
+ */
 final class Ec2Api extends QueryApi {
     private static final String NS = "http://ec2.amazonaws.com/doc/2016-11-15/";
     private static final Pattern ID = Pattern.compile("i-([0-9a-f]{8}|[0-9a-f]{17})");
@@ -18,18 +21,23 @@ final class Ec2Api extends QueryApi {
             Pattern.compile("(InstanceId|Filter)\\.(\\d+)(?:\\.(Name|Value)(?:\\.(\\d+))?)?");
 
     private final Ec2Fleet fleet;
+    private final Ec2Tags tags;
 
     Ec2Api(LabContext ctx, Ec2Fleet fleet) {
         super(ctx, "ec2", "2016-11-15");
         this.fleet = fleet;
+        this.tags = new Ec2Tags(fleet);
     }
 
     @Override
     Result dispatch(String action, Map<String, String> params) {
-        if (!action.equals("DescribeInstances")) {
-            throw unknownAction(action);
-        }
-        return describeInstances(params);
+        return switch (action) {
+            case "DescribeInstances" -> describeInstances(params);
+            case "CreateTags" -> new Result(tags.create(params), String.join(",", Ec2Tags.resourceIds(params)));
+            case "DeleteTags" -> new Result(tags.delete(params), String.join(",", Ec2Tags.resourceIds(params)));
+            case "DescribeTags" -> tags.describe(params);
+            default -> throw unknownAction(action);
+        };
     }
 
     private Result describeInstances(Map<String, String> params) {
@@ -202,7 +210,7 @@ final class Ec2Api extends QueryApi {
         };
     }
 
-    private static Pattern glob(String value) {
+    static Pattern glob(String value) {
         StringBuilder re = new StringBuilder();
         for (char c : value.toCharArray()) {
             switch (c) {

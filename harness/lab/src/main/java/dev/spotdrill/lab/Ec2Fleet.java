@@ -106,6 +106,22 @@ final class Ec2Fleet {
         });
     }
 
+    /**
+     * Takes back a pending interruption whose instance-action notice has not been sent yet (its notice and
+     * interruption are withdrawn; a rebalance recommendation already sent stays). Once the notice is out the
+     * interruption stands and this returns false: the conservative reading of StopExperiment.
+     */
+    boolean withdrawInterruption(Instance i) {
+        if (i.interruption == null) {
+            return false;
+        }
+        if (i.noticeAt != null && !ctx.now().isBefore(i.noticeAt)) {
+            return false;
+        }
+        cancelInterruption(i);
+        return true;
+    }
+
     /** Cancels a pending interruption; a notice already shown stays, one not yet shown is withdrawn. */
     void cancelInterruption(Instance i) {
         if (i.interruption != null) {
@@ -202,7 +218,9 @@ final class Ec2Fleet {
         final String zone;
         final String lifecycle;
         final String behaviour;
+        /** Its tags, changed by CreateTags and DeleteTags; guarded by the lab lock. */
         final Map<String, String> tags;
+
         final Optional<Scenario.NodeSpec> node;
         final Instant launchTime;
         final String spotRequestId;
@@ -223,7 +241,7 @@ final class Ec2Fleet {
             this.zone = s.zone();
             this.lifecycle = s.lifecycle();
             this.behaviour = s.interruptionBehavior();
-            this.tags = s.tags();
+            this.tags = new LinkedHashMap<>(s.tags());
             this.node = s.node();
             this.launchTime = launchTime;
             this.spotRequestId = s.spot() ? "sir-" + s.id().substring(2, Math.min(s.id().length(), 10)) : null;

@@ -875,6 +875,16 @@ final class FisApi implements HttpHandler {
                 a.set("skipped", "Target resolved to no resources; action skipped.", at, at);
                 continue;
             }
+            String denied = unauthorized(e, ids);
+            if (denied != null) {
+                a.set("failed", "Action failed: " + denied, at, at);
+                e.fail(
+                        "failed",
+                        "Action '" + a.name + "' failed: " + denied,
+                        "UnauthorizedOperation",
+                        "action/" + a.name);
+                return;
+            }
             a.set("running", "Action is running.", at, null);
             a.remaining = ids.size();
             for (String id : ids) {
@@ -886,6 +896,33 @@ final class FisApi implements HttpHandler {
         if (e.status.equals("running") && e.actions.values().stream().allMatch(ActionRun::ended)) {
             e.finish("completed", "Experiment completed.", at);
         }
+    }
+
+    /**
+     * Why the experiment's role may not send the Spot interruption to one of the instances (its policies, evaluated
+     * with the instance's tags as {@code aws:ResourceTag/...}), or null when it may send it to all of them.
+     */
+    private String unauthorized(Experiment e, List<String> ids) {
+        String roleArn = e.template.req.path("roleArn").asText();
+        Matcher m = ROLE_ARN.matcher(roleArn);
+        IamApi.Role role = m.matches() ? iam.role(m.group(2)).orElse(null) : null;
+        if (role == null) {
+            return "the role " + roleArn + " no longer exists";
+        }
+        for (String id : ids) {
+            Ec2Fleet.Instance i = fleet.get(id).orElseThrow();
+            String arn = "arn:aws:ec2:" + ctx.region() + ":" + ctx.account() + ":instance/" + id;
+            LabPolicies.Result r = iam.evaluate(role, "ec2:SendSpotInstanceInterruptions", arn, i.tags);
+            if (r.decision() != LabPolicies.Decision.ALLOWED) {
+                return "the role " + roleArn + " is not authorized to perform ec2:SendSpotInstanceInterruptions on "
+                        + arn + " (" + r.decision().wire
+                        + (r.missingContext().isEmpty()
+                                ? ""
+                                : "; the instance lacks " + String.join(", ", r.missingContext()))
+                        + ")";
+            }
+        }
+        return null;
     }
 
     private void actionDone(Experiment e, ActionRun a, Ec2Fleet.Instance i) {
@@ -911,7 +948,7 @@ final class FisApi implements HttpHandler {
             throw new ApiError(
                     409, "ConflictException", "Experiment " + e.id + " is " + e.status + " and cannot be stopped");
         }
-        e.cancelPending(fleet);
+        e.stopPending(fleet);
         e.setState("stopping", "Experiment is stopping.");
         e.futures.add(ctx.at(
                 ctx.now().plusSeconds(1),
@@ -950,7 +987,7 @@ final class FisApi implements HttpHandler {
     }
 
     private Reply listActions(Map<String, String> query) {
-        List<String> ids = FisActions.ids();
+        List<String> ids = LabRegions.offersSpotAction(ctx.region()) ? FisActions.ids() : List.of();
         Page page = page(query, ids.size());
         ArrayNode arr = NODES.arrayNode();
         for (String id : ids.subList(page.from, page.to)) {
@@ -1217,6 +1254,17 @@ final class FisApi implements HttpHandler {
             this.errorCode = code;
             this.errorLocation = location;
             finish(status, reason, ctx.now());
+        }
+
+        /**
+         * StopExperiment: the scheduled steps end, and each interruption is taken back only if its instance-action
+         * notice has not been sent yet. Whether AWS takes back an interruption whose notice is out is not documented,
+         * so the lab assumes the worst: the instance is still interrupted at the notice's time.
+         */
+        void stopPending(Ec2Fleet f) {
+            futures.forEach(x -> x.cancel(false));
+            futures.clear();
+            interrupting.removeIf(f::withdrawInterruption);
         }
 
         void cancelPending(Ec2Fleet f) {

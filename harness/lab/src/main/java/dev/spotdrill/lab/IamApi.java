@@ -23,6 +23,17 @@ final class IamApi extends QueryApi {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String FIS_TRUST = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
             + "\"Principal\":{\"Service\":\"fis.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}";
+    /** The inline policy a scenario's role has: Spot interruptions only on instances tagged spotdrill/allowed=true. */
+    static final String SCENARIO_POLICY_NAME = "spotdrill-send-spot-instance-interruptions";
+
+    static final String SCENARIO_POLICY = "{\"Version\":\"2012-10-17\",\"Statement\":["
+            + "{\"Sid\":\"InterruptOptedInSpotInstances\",\"Effect\":\"Allow\","
+            + "\"Action\":\"ec2:SendSpotInstanceInterruptions\",\"Resource\":\"arn:aws:ec2:*:*:instance/*\","
+            + "\"Condition\":{\"StringEquals\":{\"aws:ResourceTag/spotdrill/allowed\":\"true\"}}},"
+            + "{\"Sid\":\"DescribeInstances\",\"Effect\":\"Allow\",\"Action\":\"ec2:DescribeInstances\","
+            + "\"Resource\":\"*\"}]}";
+    private static final Pattern ROLE_ARN =
+            Pattern.compile("arn:aws[a-z-]*:iam::(\\d{12}):role/(?:[^\\s]*/)?([\\w+=,.@-]{1,64})");
 
     private final Map<String, Role> roles = new LinkedHashMap<>();
 
@@ -32,6 +43,7 @@ final class IamApi extends QueryApi {
         for (String name : ctx.scenario.roles()) {
             Role r = new Role(name, "/", FIS_TRUST, "", before, "AROA" + ctx.alnum(17));
             r.refusals.set(Integer.MAX_VALUE); // long propagated: iam.propagation-refusals never applies
+            r.policies.put(SCENARIO_POLICY_NAME, SCENARIO_POLICY);
             roles.put(name, r);
         }
     }
@@ -41,9 +53,18 @@ final class IamApi extends QueryApi {
         return Optional.ofNullable(roles.get(name));
     }
 
+    /**
+     * Whether the role's policies allow the action on the resource, given the resource's tags (as
+     * {@code aws:ResourceTag/<key>}). Call holding the lab lock.
+     */
+    LabPolicies.Result evaluate(Role role, String action, String resource, Map<String, String> resourceTags) {
+        return LabPolicies.evaluate(role.policies, action, resource, LabPolicies.resourceTags(resourceTags));
+    }
+
     @Override
     Result dispatch(String action, Map<String, String> p) {
         return switch (action) {
+            case "SimulatePrincipalPolicy" -> simulate(p);
             case "CreateRole" -> createRole(p);
             case "GetRole" -> {
                 Role r = existing(required(p, "RoleName"));
@@ -128,6 +149,82 @@ final class IamApi extends QueryApi {
         r.tags.putAll(tags(p));
         roles.put(name, r);
         return result("CreateRole", "<Role>" + r.xml(ctx.account()) + "</Role>", name);
+    }
+
+    /**
+     * SimulatePrincipalPolicy for a role: each action on each resource (default {@code *}) with the context entries
+     * given, evaluated over the role's inline policies.
+     */
+    private Result simulate(Map<String, String> p) {
+        String source = required(p, "PolicySourceArn");
+        java.util.regex.Matcher m = ROLE_ARN.matcher(source);
+        if (!m.matches()) {
+            throw new ApiError(
+                    400,
+                    "InvalidInput",
+                    "Invalid ARN " + source + ": the lab simulates the policies of roles only (arn:aws:iam::<account>"
+                            + ":role/<name>)");
+        }
+        Role r = existing(m.group(2));
+        if (!m.group(1).equals(ctx.account()) || !r.arn(ctx.account()).equals(source)) {
+            throw new ApiError(404, "NoSuchEntity", "The role with name " + m.group(2) + " cannot be found.");
+        }
+        java.util.List<String> actions = members(p, "ActionNames");
+        if (actions.isEmpty()) {
+            throw new ApiError(400, "MissingParameter", "The request must contain the parameter ActionNames.");
+        }
+        java.util.List<String> resources = members(p, "ResourceArns");
+        if (resources.isEmpty()) {
+            resources = java.util.List.of("*");
+        }
+        Map<String, String> context = new LinkedHashMap<>();
+        for (int n = 1; p.containsKey("ContextEntries.member." + n + ".ContextKeyName"); n++) {
+            String key = p.get("ContextEntries.member." + n + ".ContextKeyName");
+            java.util.List<String> values = members(p, "ContextEntries.member." + n + ".ContextKeyValues");
+            String type = p.getOrDefault("ContextEntries.member." + n + ".ContextKeyType", "string");
+            if (!java.util.Set.of("string", "stringList").contains(type)) {
+                throw new ApiError(
+                        400,
+                        "InvalidInput",
+                        "ContextKeyType " + type + " of " + key + " is not supported by the lab; use string");
+            }
+            if (!values.isEmpty()) {
+                context.put(key, values.get(0));
+            }
+        }
+        StringBuilder x = new StringBuilder("<IsTruncated>false</IsTruncated><EvaluationResults>");
+        for (String action : actions) {
+            for (String resource : resources) {
+                LabPolicies.Result res = LabPolicies.evaluate(r.policies, action, resource, context);
+                x.append("<member><EvalActionName>")
+                        .append(Http.xml(action))
+                        .append("</EvalActionName><EvalResourceName>")
+                        .append(Http.xml(resource))
+                        .append("</EvalResourceName><EvalDecision>")
+                        .append(res.decision().wire)
+                        .append("</EvalDecision><MatchedStatements>");
+                for (String policy : res.matched()) {
+                    x.append("<member><SourcePolicyId>")
+                            .append(Http.xml(policy))
+                            .append("</SourcePolicyId><SourcePolicyType>role</SourcePolicyType></member>");
+                }
+                x.append("</MatchedStatements><MissingContextValues>");
+                for (String key : res.missingContext()) {
+                    x.append("<member>").append(Http.xml(key)).append("</member>");
+                }
+                x.append("</MissingContextValues></member>");
+            }
+        }
+        x.append("</EvaluationResults>");
+        return result("SimulatePrincipalPolicy", x.toString(), r.name);
+    }
+
+    private static java.util.List<String> members(Map<String, String> p, String prefix) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (int n = 1; p.containsKey(prefix + ".member." + n); n++) {
+            out.add(p.get(prefix + ".member." + n));
+        }
+        return out;
     }
 
     private Role existing(String name) {

@@ -83,6 +83,7 @@ public final class SpotLab implements AutoCloseable {
     private final ExecutorService kubeWiring;
     private final LabSpotAdvisor spotAdvisor;
     private final LabCastAi castAi;
+    private final LabSlack slack;
     private final LabJobs jobs;
     private final Set<String> nodeInstances = ConcurrentHashMap.newKeySet();
     private final Set<String> lostInstances = ConcurrentHashMap.newKeySet();
@@ -144,6 +145,8 @@ public final class SpotLab implements AutoCloseable {
                     Http.uri(serve(new SpotAdvisorApi(ctx, spotAdvisor))).resolve(LabSpotAdvisor.PATH));
             this.castAi = new LabCastAi(clock, Secret.of("castai-lab-" + hex(40)));
             castAi.url(Http.uri(serve(new CastAiApi(ctx, castAi))));
+            this.slack = new LabSlack(hex(24));
+            slack.serveAt(Http.uri(serve(slack.handler(ctx))));
             Optional<SpotBlacklisterSpec> blacklister = blacklister(scenario);
             Optional<dev.spotdrill.lab.kube.FargateOrchestratorSpec> orchestrator =
                     fargateOrchestrator(scenario, eventRules);
@@ -388,6 +391,11 @@ public final class SpotLab implements AutoCloseable {
     /** The lab's CAST AI: its URL, organization and cluster ids, and the cluster's blacklist. */
     public LabCastAi castAi() {
         return castAi;
+    }
+
+    /** The lab's Slack incoming-webhook sink: its secret URL and the messages posted to it. */
+    public LabSlack slack() {
+        return slack;
     }
 
     /** The scenario's reference Spot blacklister ({@code responders.spotBlacklister}), checked before anything starts. */

@@ -118,8 +118,13 @@ public final class AwsClients {
         if (iam == null) {
             synchronized (this) {
                 if (iam == null) {
-                    // IAM is global: it signs for aws-global whatever the drill's region.
-                    iam = configure(IamClient.builder(), AwsService.IAM, Region.AWS_GLOBAL)
+                    // IAM is global: it signs for the partition's global region (aws-global, aws-us-gov-global,
+                    // aws-cn-global) whatever the drill's region.
+                    iam = configure(
+                                    IamClient.builder(),
+                                    AwsService.IAM,
+                                    Region.of(dev.spotdrill.core.Partition.of(world.region())
+                                            .iamRegion()))
                             .build();
                 }
             }

@@ -84,11 +84,24 @@ public final class ImdsSource implements Source {
             }
         });
         List<AutoCloseable> probes = new ArrayList<>();
-        AutoCloseable all = () -> {
-            List<AutoCloseable> lifo = new ArrayList<>(probes);
-            Collections.reverse(lifo);
-            for (AutoCloseable p : lifo) {
-                p.close();
+        AutoCloseable all = new AutoCloseable() {
+            @Override
+            public void close() throws Exception {
+                List<AutoCloseable> lifo = new ArrayList<>(probes);
+                Collections.reverse(lifo);
+                for (AutoCloseable p : lifo) {
+                    p.close();
+                }
+            }
+
+            @Override
+            public String toString() {
+                // what the shutdown cleanup prints: the probe pods (or direct IMDS probes) it stopped
+                return "IMDS probes "
+                        + probes.stream()
+                                .map(String::valueOf)
+                                .filter(x -> !x.contains("$$Lambda"))
+                                .toList();
             }
         };
         World world = ctx.world();

@@ -37,11 +37,6 @@ import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
 
 /** {@link AwsBackend} over the AWS SDK v2 clients of a {@link World}: the one code path for the lab and AWS. */
 public final class SdkAwsBackend implements AwsBackend {
-    static final String TRUST_POLICY = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
-            + "\"Principal\":{\"Service\":\"fis.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}";
-    static final String ROLE_POLICY = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
-            + "\"Action\":[\"ec2:SendSpotInstanceInterruptions\",\"ec2:DescribeInstances\"],\"Resource\":\"*\"}]}";
-    static final String ROLE_POLICY_NAME = "spotdrill-send-spot-instance-interruptions";
     /**
      * How long to retry while a fresh role stays invisible to FIS (IAM eventual consistency): 2 minutes of world
      * time, and at least 20 s of wall time, since at a fast pace the calls themselves take minutes of world time.
@@ -113,27 +108,202 @@ public final class SdkAwsBackend implements AwsBackend {
     }
 
     @Override
-    public String ensureFisRole(String name, Map<String, String> tags) {
+    public List<String> fisActionIds() {
+        List<String> out = new ArrayList<>();
+        String token = null;
+        do {
+            String next = token;
+            var page = clients.fis().listActions(r -> r.maxResults(100).nextToken(next));
+            page.actions().forEach(a -> out.add(a.id()));
+            token = page.nextToken();
+        } while (token != null && !token.isEmpty());
+        return out;
+    }
+
+    @Override
+    public Map<String, Map<String, String>> instanceTags(List<String> ids) {
+        Map<String, Map<String, String>> out = new LinkedHashMap<>();
+        ids.forEach(id -> out.put(id, new LinkedHashMap<>()));
+        if (ids.isEmpty()) {
+            return out;
+        }
+        clients.ec2()
+                .describeTagsPaginator(r -> r.filters(
+                        Filter.builder().name("resource-id").values(ids).build()))
+                .tags()
+                .forEach(t -> out.computeIfAbsent(t.resourceId(), k -> new LinkedHashMap<>())
+                        .put(t.key(), t.value()));
+        return out;
+    }
+
+    @Override
+    public List<InstanceTag> instanceTagsWithPrefix(String keyPrefix) {
+        List<InstanceTag> out = new ArrayList<>();
+        // EC2 filters accept wildcards in values; the prefix is checked here again all the same
+        clients.ec2()
+                .describeTagsPaginator(r -> r.filters(
+                        Filter.builder()
+                                .name("resource-type")
+                                .values("instance")
+                                .build(),
+                        Filter.builder().name("key").values(keyPrefix + "*").build()))
+                .tags()
+                .forEach(t -> {
+                    if (t.key().startsWith(keyPrefix)) {
+                        out.add(new InstanceTag(t.resourceId(), t.key(), t.value()));
+                    }
+                });
+        return out;
+    }
+
+    @Override
+    public void createTags(List<String> ids, Map<String, String> tags) {
+        clients.ec2().createTags(r -> r.resources(ids)
+                .tags(tags.entrySet().stream()
+                        .map(e -> Tag.builder()
+                                .key(e.getKey())
+                                .value(e.getValue())
+                                .build())
+                        .toList()));
+    }
+
+    @Override
+    public void deleteTags(List<String> ids, List<String> keys) {
+        clients.ec2().deleteTags(r -> r.resources(ids)
+                .tags(keys.stream().map(k -> Tag.builder().key(k).build()).toList()));
+    }
+
+    @Override
+    public List<String> experimentTargets(String experimentId) {
+        java.util.Set<String> ids = new java.util.LinkedHashSet<>();
         try {
-            return clients.iam().getRole(r -> r.roleName(name)).role().arn();
+            clients.fis()
+                    .listExperimentResolvedTargetsPaginator(r -> r.experimentId(experimentId))
+                    .resolvedTargets()
+                    .forEach(t -> instanceId(t.targetInformation().get("arn")).ifPresent(ids::add));
+            clients.fis().getExperiment(r -> r.id(experimentId)).experiment().targets().values().stream()
+                    .flatMap(t -> t.resourceArns().stream())
+                    .forEach(arn -> instanceId(arn).ifPresent(ids::add));
+        } catch (ResourceNotFoundException e) {
+            // gone since it was listed
+        }
+        return List.copyOf(ids);
+    }
+
+    private static Optional<String> instanceId(String arn) {
+        if (arn == null) {
+            return Optional.empty();
+        }
+        int at = arn.lastIndexOf(":instance/");
+        return at < 0 ? Optional.empty() : Optional.of(arn.substring(at + ":instance/".length()));
+    }
+
+    @Override
+    public Optional<Role> role(String name) {
+        try {
+            var r = clients.iam().getRole(b -> b.roleName(name)).role();
+            Map<String, String> tags = new LinkedHashMap<>();
+            r.tags().forEach(t -> tags.put(t.key(), t.value()));
+            return Optional.of(new Role(r.roleName(), r.arn(), decode(r.assumeRolePolicyDocument()), tags));
         } catch (NoSuchEntityException e) {
-            String arn = clients.iam()
-                    .createRole(r -> r.roleName(name)
-                            .description("FIS role for spotdrill drills: Spot interruptions only")
-                            .assumeRolePolicyDocument(TRUST_POLICY)
+            return Optional.empty();
+        } catch (software.amazon.awssdk.services.iam.model.IamException e) {
+            throw denied(e);
+        }
+    }
+
+    @Override
+    public Role createRole(String name, String trustPolicy, String description, Map<String, String> tags) {
+        try {
+            var r = clients.iam()
+                    .createRole(b -> b.roleName(name)
+                            .description(description)
+                            .assumeRolePolicyDocument(trustPolicy)
                             .tags(tags.entrySet().stream()
                                     .map(t -> software.amazon.awssdk.services.iam.model.Tag.builder()
                                             .key(t.getKey())
                                             .value(t.getValue())
                                             .build())
                                     .toList()))
-                    .role()
-                    .arn();
+                    .role();
+            return new Role(r.roleName(), r.arn(), trustPolicy, tags);
+        } catch (software.amazon.awssdk.services.iam.model.EntityAlreadyExistsException e) {
+            throw new RoleExistsException(message(e));
+        } catch (software.amazon.awssdk.services.iam.model.IamException e) {
+            throw denied(e);
+        }
+    }
+
+    @Override
+    public void putRolePolicy(String roleName, String policyName, String document) {
+        try {
             clients.iam()
                     .putRolePolicy(
-                            r -> r.roleName(name).policyName(ROLE_POLICY_NAME).policyDocument(ROLE_POLICY));
-            return arn;
+                            r -> r.roleName(roleName).policyName(policyName).policyDocument(document));
+        } catch (software.amazon.awssdk.services.iam.model.IamException e) {
+            throw denied(e);
         }
+    }
+
+    @Override
+    public Optional<String> rolePolicy(String roleName, String policyName) {
+        try {
+            return Optional.of(decode(clients.iam()
+                    .getRolePolicy(r -> r.roleName(roleName).policyName(policyName))
+                    .policyDocument()));
+        } catch (NoSuchEntityException e) {
+            return Optional.empty();
+        } catch (software.amazon.awssdk.services.iam.model.IamException e) {
+            throw denied(e);
+        }
+    }
+
+    @Override
+    public Simulation simulate(String roleArn, String action, String resourceArn, Map<String, String> context) {
+        try {
+            var result = clients.iam()
+                    .simulatePrincipalPolicy(r -> r.policySourceArn(roleArn)
+                            .actionNames(action)
+                            .resourceArns(resourceArn)
+                            .contextEntries(context.entrySet().stream()
+                                    .map(e -> software.amazon.awssdk.services.iam.model.ContextEntry.builder()
+                                            .contextKeyName(e.getKey())
+                                            .contextKeyValues(e.getValue())
+                                            .contextKeyType(
+                                                    software.amazon.awssdk.services.iam.model.ContextKeyTypeEnum.STRING)
+                                            .build())
+                                    .toList()))
+                    .evaluationResults()
+                    .get(0);
+            return new Simulation(result.evalDecisionAsString(), result.missingContextValues());
+        } catch (software.amazon.awssdk.services.iam.model.IamException e) {
+            throw denied(e);
+        }
+    }
+
+    /** An IAM refusal for lack of permission as {@link AccessDeniedException}; any other error as it is. */
+    private static RuntimeException denied(software.amazon.awssdk.services.iam.model.IamException e) {
+        String code = e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorCode();
+        if ("AccessDenied".equals(code) || "AccessDeniedException".equals(code) || e.statusCode() == 403) {
+            return new AccessDeniedException(message(e));
+        }
+        return e;
+    }
+
+    private static String message(software.amazon.awssdk.awscore.exception.AwsServiceException e) {
+        return e.awsErrorDetails() == null
+                ? e.getMessage()
+                : e.awsErrorDetails().errorMessage();
+    }
+
+    /** IAM answers policy documents URL-encoded. */
+    private static String decode(String doc) {
+        if (doc == null) {
+            return "";
+        }
+        return doc.trim().startsWith("{")
+                ? doc
+                : java.net.URLDecoder.decode(doc, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Override
@@ -326,6 +496,7 @@ public final class SdkAwsBackend implements AwsBackend {
             ObjectNode an = actions.putObject(k);
             an.put("actionId", a.actionId());
             an.putPOJO("parameters", new HashMap<>(a.parameters()));
+            an.putPOJO("targets", new java.util.TreeMap<>(a.targets()));
             if (a.state() != null) {
                 an.putObject("state")
                         .put("status", a.state().statusAsString())

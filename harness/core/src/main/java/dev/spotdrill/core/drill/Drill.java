@@ -1,14 +1,24 @@
 package dev.spotdrill.core.drill;
 
+import dev.spotdrill.core.GuardrailException;
+import dev.spotdrill.core.InterruptionPendingException;
 import dev.spotdrill.core.SpotDrillConfig;
 import dev.spotdrill.core.SpotDrillConfigurationException;
+import dev.spotdrill.core.SpotDrillException;
 import dev.spotdrill.core.World;
+import dev.spotdrill.core.WorldClock;
 import dev.spotdrill.core.aws.SdkAwsBackend;
 import dev.spotdrill.core.internal.AwsBackend;
 import dev.spotdrill.core.internal.AwsBackend.ExperimentView;
+import dev.spotdrill.core.internal.Backoff;
+import dev.spotdrill.core.internal.FisRoleGuard;
+import dev.spotdrill.core.internal.InstanceClaims;
+import dev.spotdrill.core.internal.Messages;
 import dev.spotdrill.core.internal.Probes;
 import dev.spotdrill.core.internal.SpecCheck;
+import dev.spotdrill.core.internal.SpotActionCheck;
 import dev.spotdrill.core.internal.TargetClaims;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -20,7 +30,9 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -62,15 +74,20 @@ public final class Drill implements AutoCloseable {
     private final List<Verdict> verdicts = Collections.synchronizedList(new ArrayList<>());
     private final List<Consumer<Instant>> onStart = new CopyOnWriteArrayList<>();
 
+    private final Gate gate = new Gate();
+    private final AtomicBoolean finished = new AtomicBoolean();
+    private final TargetResolver resolver;
+
     private volatile List<Target> targets = List.of();
     private volatile boolean claimed;
+    private volatile InstanceClaims.Lease lease;
+    private volatile String roleArn;
     private volatile SourceSet sources;
     private volatile Map<String, String> tags;
     private volatile Throwable abortCause;
     private volatile Throwable failure;
     private volatile Throwable cleanupFailure;
     private volatile ScheduledFuture<?> interruptionBell;
-    private volatile boolean finished;
 
     private Drill(
             World world,
@@ -89,7 +106,10 @@ public final class Drill implements AutoCloseable {
         this.info = new DrillInfo(
                 "sd-" + UUID.randomUUID().toString().replace("-", "").substring(0, 12), testName, world, spec);
         this.seed = spec.seed() != null ? spec.seed() : options.seed().orElse((long) testName.hashCode());
-        this.fis = new FisRun(world, info, spec, options, backend, timeline, this::progress);
+        this.fis = new FisRun(world, info, spec, options, backend, timeline, this::progress, gate);
+        this.resolver = spec.observationOnly()
+                ? null
+                : new TargetResolver(world, spec, options, backend, seed, info.runId(), this::progress);
         this.judge = new Judge(world.clock(), timeline, fis::failIfFailed);
         timeline.subscribe(o -> notify(l -> l.observed(info, o)));
     }
@@ -114,6 +134,9 @@ public final class Drill implements AutoCloseable {
             AwsBackend backend,
             List<Source> sources) {
         SpecCheck.check(spec, world);
+        if (!spec.observationOnly() && spec.count() > options.maxTargets()) {
+            throw new SpotDrillConfigurationException(Messages.countAboveCap(spec.count(), options.maxTargets()));
+        }
         return new Drill(world, spec, options, testName, listeners, backend, sources);
     }
 
@@ -135,19 +158,10 @@ public final class Drill implements AutoCloseable {
      * and waits until it runs. Returns once START is on the timeline and the sources are watching.
      */
     public Drill start() {
+        JvmExit.register(this);
         notify(l -> l.drillStarted(info));
         tags = tags();
-        List<Target> resolved = phase(Phase.RESOLVE, () -> {
-            if (!spec.observationOnly()) {
-                // claimed from here on: finish() releases them whatever fails next
-                targets = new TargetResolver(world, spec, options, backend, seed, this::progress).resolve();
-                claimed = true;
-            }
-            sources = SourceSet.plan(available, spec.expectations(), context);
-            // sources that must see the state before anything changes, and may refuse bad input, start now
-            sources.start(Source.Stage.RESOLVED, context);
-            return targets;
-        });
+        List<Target> resolved = phase(Phase.RESOLVE, this::resolveAndWatch);
         notify(l -> l.targetsResolved(info, resolved, seed));
         if (spec.observationOnly()) {
             phase(Phase.START, () -> {
@@ -156,21 +170,124 @@ public final class Drill implements AutoCloseable {
                 return null;
             });
         } else {
-            String account = phase(Phase.GUARDRAILS, () -> fis.guardAccount(targets));
+            String account = phase(Phase.GUARDRAILS, this::guard);
             phase(Phase.TEMPLATE, () -> {
-                String id = fis.createTemplate(account, targets, tags);
+                String id = fis.createTemplate(account, targets, tags, roleArn);
                 notify(l -> l.templateCreated(info, id, fis.templateJson().orElse("")));
                 return null;
             });
             phase(Phase.START, () -> {
                 // watch before FIS acts, so the first notices are seen within one poll, not after a warm-up
-                sources.start(Source.Stage.BEFORE_EXPERIMENT, context);
+                gate.pass("start its sources", () -> {
+                    sources.start(Source.Stage.BEFORE_EXPERIMENT, context);
+                    return null;
+                });
                 begin(fis.start(tags, id -> notify(l -> l.experimentStarted(info, id))));
                 return null;
             });
         }
         notify(l -> l.phaseStarted(info, Phase.OBSERVE));
         return this;
+    }
+
+    /**
+     * Resolves the targets (claiming them in this JVM), plans the sources and starts those that watch from the
+     * resolution on; nothing is created in AWS.
+     */
+    private List<Target> resolveAndWatch() {
+        if (!spec.observationOnly()) {
+            // claimed from here on: finish() releases them whatever fails next
+            targets = resolver.resolve();
+            claimed = true;
+        }
+        sources = SourceSet.plan(available, spec.expectations(), context);
+        // sources that must see the state before anything changes, and may refuse bad input, start now
+        sources.start(Source.Stage.RESOLVED, context);
+        return targets;
+    }
+
+    /**
+     * The guardrails before anything is created: the blast radius and the account, FIS offering the Spot action in
+     * the region, a FIS role that will not fail mid-run; then the claims on the targets across processes. Returns the
+     * account.
+     */
+    private String guard() {
+        String account = fis.guardAccount(targets);
+        if (!SpotActionCheck.offered(backend, world)) {
+            throw new SpotDrillConfigurationException(Messages.spotActionMissing(world.region()));
+        }
+        roleArn = options.roleArn()
+                .map(arn -> FisRoleGuard.checkGiven(
+                        backend,
+                        world,
+                        arn,
+                        account,
+                        targets,
+                        options.optInKey(),
+                        options.optInValue(),
+                        this::progress))
+                .orElseGet(() -> FisRoleGuard.ensure(
+                        backend,
+                        world,
+                        options.roleName(),
+                        account,
+                        targets,
+                        options.optInKey(),
+                        options.optInValue(),
+                        tags,
+                        this::progress));
+        claimAcrossProcesses(account);
+        return account;
+    }
+
+    /**
+     * Claims the targets with EC2 tags, so that no other spotdrill process interrupts them meanwhile. Explicit ids wait
+     * (up to {@code spotdrill.fis.quotaWait}) for another run to release them; a tag or node selector picks other
+     * instances.
+     */
+    private void claimAcrossProcesses(String account) {
+        WorldClock clock = world.clock();
+        Instant giveUp = clock.now().plus(options.quotaWait());
+        long startedNanos = System.nanoTime();
+        boolean waited = false;
+        while (true) {
+            List<String> ids = targets.stream().map(Target::instanceId).toList();
+            try {
+                lease = gate.pass("claim its targets", () -> InstanceClaims.claim(backend, world, ids, info.runId()));
+                return;
+            } catch (InstanceClaims.ConflictException c) {
+                List<String> why = new ArrayList<>();
+                c.conflicts().forEach((id, w) -> why.add(id + " " + w));
+                if (spec.selector().kind() != Selector.Kind.INSTANCES) {
+                    if (System.nanoTime() - startedNanos > TargetResolver.SELECTOR_RACE_WALL.toNanos()) {
+                        throw new GuardrailException("Guardrail refused the drill: the instances it picked kept being"
+                                + " claimed by other spotdrill runs for " + TargetResolver.SELECTOR_RACE_WALL + " ("
+                                + String.join("; ", why) + "); give parallel jobs distinct targets");
+                    }
+                    progress("another spotdrill run took " + String.join("; ", why) + "; picking other instances");
+                    // the race is lost: back off a little, then resolve again (the other run's claims are now seen)
+                    Backoff.pause(
+                            clock, Duration.ofMillis(ThreadLocalRandom.current().nextLong(500, 3000)));
+                    sources.close();
+                    TargetClaims.release(world, ids);
+                    claimed = false;
+                    List<Target> again = resolveAndWatch();
+                    notify(l -> l.targetsResolved(info, again, seed));
+                    fis.guardAccount(again);
+                    continue;
+                }
+                if (waited && clock.now().isAfter(giveUp)) {
+                    throw new GuardrailException(Messages.claimedByOtherRun(
+                            ids, why, options.quotaWait().toString()));
+                }
+                waited = true;
+                progress("waiting for another spotdrill run to release " + String.join("; ", why));
+                Backoff.pause(
+                        clock, Duration.ofMillis(ThreadLocalRandom.current().nextLong(5000, 10000)));
+                // the other run may have interrupted them meanwhile: they must still pass the guardrails
+                targets = resolver.recheck(targets);
+            }
+        }
     }
 
     /** START is known: put it on the timeline, tell the listeners and the sources, ring INTERRUPTION later. */
@@ -262,10 +379,9 @@ public final class Drill implements AutoCloseable {
      * the template. Returns what failed the drill itself, such as a failed experiment, if anything.
      */
     public Optional<Throwable> finish() {
-        if (finished) {
+        if (!finished.compareAndSet(false, true)) {
             return Optional.ofNullable(failure);
         }
-        finished = true;
         boolean interrupted = Thread.interrupted();
         notify(l -> l.phaseStarted(info, Phase.CLEANUP));
         Throwable cleanupError = null;
@@ -273,6 +389,13 @@ public final class Drill implements AutoCloseable {
             Optional<Throwable> ended = fis.end(abortCause != null);
             if (ended.isPresent() && failure == null) {
                 failure = ended.get();
+            }
+            if (abortCause != null) {
+                // the stop came after the notice: say which targets may still be interrupted
+                Optional<InterruptionPendingException> pending = fis.pendingAfterStop(targets);
+                if (pending.isPresent()) {
+                    cleanupError = pending.get();
+                }
             }
         } catch (RuntimeException e) {
             cleanupError = e;
@@ -293,10 +416,18 @@ public final class Drill implements AutoCloseable {
                         info.runId(),
                         e);
             }
+            if (lease != null) {
+                try {
+                    lease.close();
+                } catch (RuntimeException e) {
+                    LOG.warn("spotdrill: {}", e.getMessage());
+                }
+            }
             if (claimed) {
                 TargetClaims.release(
                         world, targets.stream().map(Target::instanceId).toList());
             }
+            JvmExit.deregister(this);
             Throwable ce = cleanupError;
             cleanupFailure = ce;
             notify(l -> l.phaseFinished(info, Phase.CLEANUP, ce));
@@ -310,6 +441,70 @@ public final class Drill implements AutoCloseable {
             }
         }
         return Optional.ofNullable(failure);
+    }
+
+    /**
+     * The shutdown hook's cleanup ({@link JvmExit}): closes the gate (nothing more is created), stops the experiment if
+     * it runs, closes the sources, deletes the template and removes the claims, telling {@code out} what it did. It
+     * does not wait for the experiment to stop. Safe while {@link #start()} or {@link #finish()} run on another thread:
+     * every step tolerates what is already gone.
+     */
+    void emergencyCleanup(Consumer<String> out) {
+        if (!gate.close(5_000)) {
+            out.accept("a creating call was still in flight after 5 s; cleaning up what exists");
+        }
+        if (abortCause == null) {
+            abortCause = new SpotDrillException("the JVM shut down during the drill");
+        }
+        Optional<ExperimentView> last = fis.last();
+        if (last.isPresent() && !last.get().terminal()) {
+            String id = last.get().id();
+            try {
+                fis.stopNow();
+                out.accept("stopped FIS experiment " + id + " (it was "
+                        + last.get().status() + ")");
+                fis.pendingAfterStop(targets)
+                        .ifPresent(p -> out.accept("targets that may still be interrupted: "
+                                + String.join(", ", p.instanceIds()) + " (their notice was out before the stop)"));
+            } catch (RuntimeException e) {
+                out.accept("could NOT stop FIS experiment " + id + ": " + e.getMessage() + "; stop it with `aws fis"
+                        + " stop-experiment --id " + id + "`");
+            }
+        }
+        if (interruptionBell != null) {
+            interruptionBell.cancel(false);
+        }
+        if (sources != null) {
+            sources.close(line -> out.accept("closed source " + line));
+        }
+        Optional<String> template = fis.templateId();
+        try {
+            fis.close();
+            template.ifPresent(id -> out.accept("deleted FIS template " + id));
+        } catch (RuntimeException e) {
+            out.accept("could NOT delete FIS template " + template.orElse("?") + ": " + e.getMessage());
+        }
+        InstanceClaims.Lease l = lease;
+        if (l != null) {
+            try {
+                l.close();
+                out.accept("removed " + l);
+            } catch (RuntimeException e) {
+                out.accept("could NOT remove " + l + ": " + e.getMessage());
+            }
+        }
+        if (claimed) {
+            TargetClaims.release(world, targets.stream().map(Target::instanceId).toList());
+        }
+        JvmExit.deregister(this);
+        if (finished.compareAndSet(false, true)) {
+            if (failure == null) {
+                failure = new SpotDrillException("the JVM shut down (SIGTERM or exit) during drill " + info.runId()
+                        + "; spotdrill stopped its experiment and removed what it had created");
+            }
+            DrillReport report = report();
+            notify(x -> x.drillFinished(info, report));
+        }
     }
 
     /** Same as {@link #finish()}, ignoring its result; safe to call twice. */

@@ -102,6 +102,14 @@ public record DrillOptions(
                         + "\": not an IAM role ARN; write it like arn:aws:iam::123456789012:role/spotdrill-fis");
             }
         });
+        String partition = dev.spotdrill.core.Partition.of(world.region()).id();
+        roleArn.ifPresent(arn -> {
+            if (!arn.startsWith("arn:" + partition + ":")) {
+                throw new SpotDrillConfigurationException(SpotDrillConfig.FIS_ROLE_ARN + "=\"" + arn + "\": the region "
+                        + world.region() + " is in partition " + partition + ", and a role there is written arn:"
+                        + partition + ":iam::<account>:role/<name>; use the role of that partition");
+            }
+        });
         String roleName = config.get(SpotDrillConfig.FIS_ROLE_NAME, DEFAULT_ROLE_NAME);
         if (!roleName.matches("[\\w+=,.@-]{1,64}")) {
             throw new SpotDrillConfigurationException(SpotDrillConfig.FIS_ROLE_NAME + "=\"" + roleName

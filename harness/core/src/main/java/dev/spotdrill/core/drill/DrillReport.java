@@ -38,6 +38,11 @@ public record DrillReport(
         attachments = Map.copyOf(attachments);
     }
 
+    /** What the experiment cost in FIS (action-minutes × $0.10), once it ran; empty for an observation-only drill. */
+    public Optional<FisCost> cost() {
+        return experimentJson.flatMap(FisCost::of);
+    }
+
     /** Whether every verdict was met and nothing failed. */
     public boolean passed() {
         return failure.isEmpty() && verdicts.stream().allMatch(Verdict::met);

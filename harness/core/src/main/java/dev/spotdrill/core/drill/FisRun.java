@@ -4,6 +4,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.spotdrill.core.ExperimentFailedException;
 import dev.spotdrill.core.GuardrailException;
+import dev.spotdrill.core.InterruptionPendingException;
+import dev.spotdrill.core.Partition;
 import dev.spotdrill.core.Redactor;
 import dev.spotdrill.core.World;
 import dev.spotdrill.core.WorldClock;
@@ -39,8 +41,10 @@ final class FisRun {
     private final AwsBackend backend;
     private final Timeline timeline;
     private final Consumer<String> progress;
+    private final Gate gate;
 
     private volatile String templateId;
+    private volatile Instant stoppedAt;
     private volatile String templateJson;
     private volatile ExperimentWatcher watcher;
 
@@ -51,8 +55,10 @@ final class FisRun {
             DrillOptions options,
             AwsBackend backend,
             Timeline timeline,
-            Consumer<String> progress) {
+            Consumer<String> progress,
+            Gate gate) {
         this.world = world;
+        this.gate = gate;
         this.info = info;
         this.spec = spec;
         this.options = options;
@@ -73,11 +79,10 @@ final class FisRun {
         return account;
     }
 
-    /** Creates the one-off template with explicit instance ARNs; returns its id. */
-    String createTemplate(String account, List<Target> targets, Map<String, String> tags) {
-        String roleArn = options.roleArn().orElseGet(() -> backend.ensureFisRole(options.roleName(), tags));
+    /** Creates the one-off template with explicit instance ARNs and the checked role; returns its id. */
+    String createTemplate(String account, List<Target> targets, Map<String, String> tags, String roleArn) {
         List<String> arns = targets.stream()
-                .map(t -> "arn:aws:ec2:" + world.region() + ":" + account + ":instance/" + t.instanceId())
+                .map(t -> Partition.of(world.region()).instanceArn(world.region(), account, t.instanceId()))
                 .toList();
         TemplateRequest request = new TemplateRequest(
                 token("/template"),
@@ -88,7 +93,7 @@ final class FisRun {
                 options.stopAlarmArn(),
                 tags);
         templateJson = request.json();
-        templateId = backend.createTemplate(request);
+        templateId = gate.pass("create the FIS experiment template", () -> backend.createTemplate(request));
         return templateId;
     }
 
@@ -105,7 +110,9 @@ final class FisRun {
         ExperimentView view;
         while (true) {
             try {
-                view = backend.startExperiment(templateId, token("/experiment"), tags);
+                view = gate.pass(
+                        "start the FIS experiment",
+                        () -> backend.startExperiment(templateId, token("/experiment"), tags));
                 break;
             } catch (AwsBackend.QuotaExceededException e) {
                 if (clock.now().isAfter(giveUp)) {
@@ -163,6 +170,7 @@ final class FisRun {
         if (aborted && !v.terminal()) {
             timeline.status("", "fis:experiment", clock.now(), "stopping: the test aborted");
             try {
+                stoppedAt = clock.now();
                 backend.stopExperiment(id);
             } catch (RuntimeException e) {
                 String why = Redactor.redact(String.valueOf(e.getMessage()));
@@ -197,6 +205,56 @@ final class FisRun {
                     Messages.experimentEnded(id, v.status(), v.reason(), v.errorCode(), v.errorLocation())));
         }
         return Optional.empty();
+    }
+
+    /** Stops the experiment at once, without waiting for it to end (the JVM's shutdown cleanup). */
+    void stopNow() {
+        ExperimentView v = last().orElse(null);
+        if (v == null || v.terminal()) {
+            return;
+        }
+        stoppedAt = world.clock().now();
+        timeline.status("", "fis:experiment", stoppedAt, "stopping: the JVM is shutting down");
+        backend.stopExperiment(v.id());
+    }
+
+    /**
+     * After an abort stopped the experiment: the targets whose instance-action notice had gone out by the stop (seen
+     * by a source, or due by then: INTERRUPTION minus 2 minutes), which may still be interrupted; empty when none.
+     */
+    Optional<InterruptionPendingException> pendingAfterStop(List<Target> targets) {
+        Instant stop = stoppedAt;
+        Optional<Instant> start = timeline.startTime();
+        Optional<Instant> interruption = timeline.interruptionTime();
+        if (stop == null || start.isEmpty() || interruption.isEmpty()) {
+            return Optional.empty();
+        }
+        Instant noticeDue = interruption.get().minus(Duration.ofMinutes(2));
+        List<String> atRisk = new java.util.ArrayList<>();
+        List<String> lines = new java.util.ArrayList<>();
+        for (Target t : targets) {
+            Optional<Instant> seen = timeline.moment(Moment.NOTICE, t.instanceId());
+            boolean sent = seen.isPresent() || !stop.isBefore(noticeDue);
+            if (sent) {
+                atRisk.add(t.instanceId());
+                lines.add(t.describe() + ": notice "
+                        + seen.map(at -> "seen at " + timeline.offset(at))
+                                .orElse("due at " + timeline.offset(noticeDue) + ", before the stop at "
+                                        + timeline.offset(stop)));
+            }
+        }
+        if (atRisk.isEmpty()) {
+            return Optional.empty();
+        }
+        String id = last().map(ExperimentView::id).orElse("?");
+        return Optional.of(new InterruptionPendingException(
+                "spotdrill stopped FIS experiment " + id + " after the test aborted, but the instance-action notice"
+                        + " had already gone out, so " + String.join(", ", atRisk) + (atRisk.size() == 1 ? " " : " ")
+                        + "may still be interrupted at " + interruption.get() + " (INTERRUPTION, world time): FIS is"
+                        + " not documented to take an interruption back once its notice is sent\n  "
+                        + String.join("\n  ", lines) + "\n  check with `aws ec2 describe-instances --instance-ids "
+                        + String.join(" ", atRisk) + "`; a lead time over PT2M leaves time to abort before the notice",
+                atRisk));
     }
 
     /** Stops the watcher and deletes the template, if one was created; throws what the delete threw. */

@@ -21,7 +21,7 @@ final class SourceSet implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SourceSet.class);
 
     private final Map<Source, List<SourceRequest>> plan;
-    private final List<AutoCloseable> started = Collections.synchronizedList(new ArrayList<>());
+    private final List<Map.Entry<String, AutoCloseable>> started = Collections.synchronizedList(new ArrayList<>());
 
     private SourceSet(Map<Source, List<SourceRequest>> plan) {
         this.plan = plan;
@@ -106,7 +106,7 @@ final class SourceSet implements AutoCloseable {
     void start(Source.Stage stage, SourceContext ctx) {
         for (Map.Entry<Source, List<SourceRequest>> e : plan.entrySet()) {
             if (e.getKey().stage() == stage) {
-                started.add(e.getKey().start(ctx, List.copyOf(e.getValue())));
+                started.add(Map.entry(e.getKey().kind(), e.getKey().start(ctx, List.copyOf(e.getValue()))));
             }
         }
     }
@@ -119,18 +119,35 @@ final class SourceSet implements AutoCloseable {
     /** Closes every started source, last started first; a failure is logged and the others still close. */
     @Override
     public void close() {
-        List<AutoCloseable> lifo;
+        close(line -> {});
+    }
+
+    /**
+     * As {@link #close()}, telling {@code report} one line per source closed: its kind and what it held (for example
+     * {@code events: EventQueue[spotdrill-sd-...]}), or why closing it failed.
+     */
+    void close(java.util.function.Consumer<String> report) {
+        List<Map.Entry<String, AutoCloseable>> lifo;
         synchronized (started) {
             lifo = new ArrayList<>(started);
             started.clear();
         }
         Collections.reverse(lifo);
-        for (AutoCloseable c : lifo) {
+        for (Map.Entry<String, AutoCloseable> c : lifo) {
+            String what = c.getKey() + ": " + describe(c.getValue());
             try {
-                c.close();
+                c.getValue().close();
+                report.accept(what);
             } catch (Exception e) {
                 LOG.warn("spotdrill: closing a source failed", e);
+                report.accept(what + " (closing failed: " + e.getMessage() + ")");
             }
         }
+    }
+
+    /** What a started source holds, by its toString, unless that is a lambda's or Object's default. */
+    private static String describe(AutoCloseable c) {
+        String s = String.valueOf(c);
+        return s.contains("$$Lambda") || s.matches(".*@[0-9a-f]+$") ? "stopped" : s;
     }
 }

@@ -6,6 +6,7 @@ import dev.spotdrill.core.World;
 import dev.spotdrill.core.WorldClock;
 import dev.spotdrill.core.internal.AwsBackend;
 import dev.spotdrill.core.internal.Backoff;
+import dev.spotdrill.core.internal.InstanceClaims;
 import dev.spotdrill.core.internal.Messages;
 import dev.spotdrill.core.internal.TargetClaims;
 import dev.spotdrill.core.kube.NodeTargets;
@@ -36,6 +37,7 @@ final class TargetResolver {
     private final DrillOptions options;
     private final AwsBackend backend;
     private final long seed;
+    private final String runId;
     private final Consumer<String> progress;
 
     TargetResolver(
@@ -44,13 +46,40 @@ final class TargetResolver {
             DrillOptions options,
             AwsBackend backend,
             long seed,
+            String runId,
             Consumer<String> progress) {
         this.world = world;
         this.spec = spec;
         this.options = options;
         this.backend = backend;
         this.seed = seed;
+        this.runId = runId;
         this.progress = progress;
+    }
+
+    /**
+     * Leaves out of the eligible instances those another live spotdrill run (another process) holds, adding why to
+     * the refusals; reads only.
+     */
+    private List<Target> withoutForeignClaims(List<Target> eligible, List<String> refusals) {
+        if (eligible.isEmpty()) {
+            return eligible;
+        }
+        Map<String, String> taken = InstanceClaims.conflicts(
+                backend, world, eligible.stream().map(Target::instanceId).toList(), runId);
+        if (taken.isEmpty()) {
+            return eligible;
+        }
+        List<Target> free = new ArrayList<>();
+        for (Target t : eligible) {
+            String why = taken.get(t.instanceId());
+            if (why == null) {
+                free.add(t);
+            } else {
+                refusals.add((t.node().map(n -> n + " (" + t.instanceId() + ")").orElse(t.instanceId())) + ": " + why);
+            }
+        }
+        return free;
     }
 
     /**
@@ -87,6 +116,23 @@ final class TargetResolver {
             progress.accept("waiting for another drill in this JVM to release " + ids);
             Backoff.pause(clock, Duration.ofSeconds(5));
         }
+    }
+
+    /**
+     * Describes explicit targets again (after waiting for another run): each must still pass the guardrails, a
+     * terminated one is refused.
+     */
+    List<Target> recheck(List<Target> targets) {
+        List<String> ids = targets.stream().map(Target::instanceId).toList();
+        List<Target> out = new ArrayList<>();
+        for (AwsBackend.Instance i : backend.describe(ids)) {
+            Target t = target(i);
+            refusal(i).ifPresent(r -> {
+                throw new GuardrailException(Messages.guardrail(t, r[0], r[1]));
+            });
+            out.add(t);
+        }
+        return out;
     }
 
     private List<Target> resolveOnce() {
@@ -144,6 +190,7 @@ final class TargetResolver {
                 eligible.add(target(i).withNode(node));
             }
         }
+        eligible = withoutForeignClaims(eligible, refusals);
         if (eligible.isEmpty()) {
             if (!onDemand.isEmpty() && onDemand.size() == found.size()) {
                 throw new SpotDrillConfigurationException(Messages.nodesOnlyOnDemand(selector, onDemand));
@@ -206,6 +253,7 @@ final class TargetResolver {
                 eligible.add(target(i));
             }
         }
+        eligible = withoutForeignClaims(eligible, refusals);
         if (eligible.isEmpty()) {
             throw new GuardrailException(Messages.noneEligible("tags", shown, refusals));
         }

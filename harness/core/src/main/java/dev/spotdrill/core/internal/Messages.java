@@ -244,6 +244,34 @@ public final class Messages {
                 + " fis.amazonaws.com and allows ec2:SendSpotInstanceInterruptions, or set spotdrill.fis.roleArn";
     }
 
+    public static String roleRefused(String roleArn, String problem, String fix) {
+        return "Guardrail refused the drill before anything was created: the FIS role " + roleArn + " would fail: "
+                + problem + "; " + fix;
+    }
+
+    public static String spotActionMissing(String region) {
+        return "FIS does not offer " + TemplateRequest.ACTION_ID + " in " + region + ": ListActions there does not list"
+                + " it (AWS documents no Spot interruptions through FIS in Jakarta, Osaka, Beijing, Ningxia and the UAE),"
+                + " so no drill can run there; nothing was created; set spotdrill.aws.region to a region whose FIS"
+                + " offers the action";
+    }
+
+    public static String leadTimeTooLong(String value) {
+        return attr("SpotInterruption", "leadTime", value)
+                + ": FIS takes a lead time of at most PT15M; use PT15M or less";
+    }
+
+    public static String countAboveCap(int count, int max) {
+        return attr("SpotInterruption", "count", count) + ": more than spotdrill.guard.maxTargets=" + max
+                + " instances; lower count, or raise spotdrill.guard.maxTargets if this blast radius is intended";
+    }
+
+    public static String claimedByOtherRun(List<String> ids, List<String> conflicts, String wait) {
+        return "Guardrail refused the drill: " + String.join(", ", ids) + " stayed claimed by another spotdrill run for"
+                + " spotdrill.fis.quotaWait=" + wait + " (" + String.join("; ", conflicts) + "); run the drills one"
+                + " after the other, give parallel jobs distinct targets, or raise spotdrill.fis.quotaWait";
+    }
+
     // ---- sources and moments
 
     public static String noSource(String expectation, String kind, java.util.Set<String> known) {

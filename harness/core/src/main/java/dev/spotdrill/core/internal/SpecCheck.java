@@ -14,6 +14,8 @@ import java.util.regex.Pattern;
 public final class SpecCheck {
     private static final Pattern INSTANCE_ID = Pattern.compile("i-([0-9a-f]{8}|[0-9a-f]{17})");
     private static final Duration MIN_LEAD = Duration.ofMinutes(2);
+    /** FIS's upper bound of durationBeforeInterruption (the lab enforces the same). */
+    private static final Duration MAX_LEAD = Duration.ofMinutes(15);
 
     private SpecCheck() {}
 
@@ -85,6 +87,9 @@ public final class SpecCheck {
         }
         if (d.compareTo(MIN_LEAD) < 0) {
             throw new SpotDrillConfigurationException(Messages.leadTimeTooShort(text));
+        }
+        if (d.compareTo(MAX_LEAD) > 0) {
+            throw new SpotDrillConfigurationException(Messages.leadTimeTooLong(text));
         }
         if (d.getNano() != 0) {
             throw new SpotDrillConfigurationException(Messages.leadTimeFractional(text));

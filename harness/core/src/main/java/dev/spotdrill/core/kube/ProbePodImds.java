@@ -121,6 +121,13 @@ public final class ProbePodImds implements AutoCloseable {
             throw new IllegalArgumentException("startTimeout " + startTimeout + " must be positive, e.g. PT2M");
         }
         Pod pod = ProbePodSpec.build(namespace, runId, target, image);
+        // its age in world time, for the leftovers sweep (creationTimestamp is wall time, and the lab's is not)
+        pod.getMetadata()
+                .setAnnotations(new java.util.LinkedHashMap<>(java.util.Map.of(
+                        ProbePodSpec.CREATED_AT_ANNOTATION,
+                        clock.now()
+                                .truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                                .toString())));
         String ns = pod.getMetadata().getNamespace();
         String name = pod.getMetadata().getName();
         try {

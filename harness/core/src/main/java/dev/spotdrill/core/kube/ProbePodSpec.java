@@ -40,6 +40,8 @@ public final class ProbePodSpec {
     public static final String APP = "spotdrill-imds-probe";
     /** The label that carries the drill's run id, to find leftovers. */
     public static final String RUN_ID_LABEL = "spotdrill/run-id";
+    /** The annotation with the world time the pod was created, for the leftovers sweep's age filter. */
+    public static final String CREATED_AT_ANNOTATION = "spotdrill/created-at";
     /** The label that carries the target's instance id. */
     public static final String INSTANCE_LABEL = "spotdrill/instance-id";
     /** The probe container's name. */

@@ -142,6 +142,7 @@ public final class ConsoleProgress implements DrillListener {
             sb.append(" · START never came");
         }
         print(sb.toString());
+        report.cost().ifPresent(c -> print(c.summary()));
     }
 
     private Optional<Instant> start(DrillInfo drill) {

@@ -65,11 +65,27 @@ class DrillTest {
 
     private void runningExperiment() {
         when(backend.callerAccount()).thenReturn("123456789012");
-        when(backend.ensureFisRole(anyString(), anyMap())).thenReturn("arn:aws:iam::123456789012:role/spotdrill-fis");
+        fisOffersTheActionAndTheRoleIsFine();
         when(backend.createTemplate(any())).thenReturn("EXT1");
         Instant now = world.clock().now();
         when(backend.startExperiment(eq("EXT1"), anyString(), anyMap())).thenReturn(view("initiating", now));
         when(backend.getExperiment("EXP1")).thenReturn(view("running", now), view("completed", now));
+    }
+
+    static final String ROLE = "arn:aws:iam::123456789012:role/spotdrill-fis";
+
+    private void fisOffersTheActionAndTheRoleIsFine() {
+        when(backend.callerAccount()).thenReturn("123456789012");
+        when(backend.fisActionIds()).thenReturn(List.of(TemplateRequest.ACTION_ID));
+        when(backend.role("spotdrill-fis"))
+                .thenReturn(Optional.of(new AwsBackend.Role(
+                        "spotdrill-fis", ROLE, dev.spotdrill.core.internal.FisRoleGuard.trustPolicy(), Map.of())));
+        when(backend.simulate(eq(ROLE), anyString(), anyString(), anyMap())).thenAnswer(a -> {
+            Map<String, String> ctx = a.getArgument(3);
+            return new AwsBackend.Simulation(
+                    "true".equals(ctx.get("aws:ResourceTag/spotdrill/allowed")) ? "allowed" : "implicitDeny",
+                    List.of());
+        });
     }
 
     @Test
@@ -124,7 +140,8 @@ class DrillTest {
                 .hasMessageContaining("select Spot instances only");
         drill.close();
         verify(backend, never()).createTemplate(any());
-        verify(backend, never()).ensureFisRole(anyString(), anyMap());
+        verify(backend, never()).createRole(anyString(), anyString(), anyString(), anyMap());
+        verify(backend, never()).createTags(any(), anyMap());
         verify(backend, never()).startExperiment(anyString(), anyString(), anyMap());
     }
 

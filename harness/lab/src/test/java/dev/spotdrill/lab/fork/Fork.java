@@ -1,0 +1,117 @@
+package dev.spotdrill.lab.fork;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.spotdrill.lab.LabConnection;
+import dev.spotdrill.lab.SpotLab;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/** A child JVM running {@link ForkedDrill} against a lab of this JVM; its output lines are collected as they come. */
+final class Fork implements AutoCloseable {
+    private final Process process;
+    private final Path output;
+    private final String name;
+
+    private Fork(String name, Process process, Path output) {
+        this.name = name;
+        this.process = process;
+        this.output = output;
+    }
+
+    /**
+     * Starts {@code ForkedDrill <args>} with the lab's connection properties and the given system properties; the
+     * lab's credentials go in the child's environment, with {@code env} on top.
+     */
+    static Fork start(String name, SpotLab lab, Map<String, String> props, Map<String, String> env, String... args) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        cmd.add("-Xshare:auto");
+        cmd.add("-XX:TieredStopAtLevel=1");
+        cmd.add("-cp");
+        cmd.add(cp);
+        LabConnection.properties(lab).forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+        cmd.add(ForkedDrill.class.getName());
+        cmd.addAll(List.of(args));
+        Path output;
+        try {
+            output = Files.createTempFile("spotdrill-fork-" + name + "-", ".log");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        // to a file, not a pipe: a pipe's last lines can be lost when the process ends on a signal
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile());
+        var creds = lab.world().credentials().orElseThrow();
+        pb.environment().put("AWS_ACCESS_KEY_ID", creds.accessKeyId());
+        pb.environment().put("AWS_SECRET_ACCESS_KEY", creds.secretAccessKey().reveal());
+        pb.environment().remove("SPOTDRILL_NOTIFY_SLACK_WEBHOOK");
+        pb.environment().putAll(env);
+        try {
+            return new Fork(name, pb.start(), output);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Waits (wall time) for an output line that matches, and returns it. */
+    String awaitLine(Predicate<String> match, Duration atMost) {
+        return await(name + " to print a matching line")
+                .atMost(atMost)
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> lines().stream().filter(match).findFirst(), Optional::isPresent)
+                .orElseThrow();
+    }
+
+    /** Waits for the process to end; returns its exit code. */
+    int awaitExit(Duration atMost) {
+        await(name + " to exit")
+                .atMost(atMost)
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> !process.isAlive());
+        return process.exitValue();
+    }
+
+    /** SIGTERM, as a CI cancel sends it. */
+    void sigterm() {
+        process.destroy();
+    }
+
+    /** SIGKILL: no shutdown hook runs. */
+    void sigkill() {
+        process.destroyForcibly();
+    }
+
+    /** Every line the child printed so far (stdout and stderr). */
+    List<String> lines() {
+        try {
+            return Files.readAllLines(output, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+        }
+        try {
+            Files.deleteIfExists(output);
+        } catch (IOException e) {
+            // a temp file
+        }
+    }
+}
