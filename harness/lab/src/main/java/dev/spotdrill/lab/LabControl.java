@@ -120,7 +120,9 @@ public final class LabControl implements AutoCloseable {
         Answer a;
         try {
             a = answer(ex, method, path, body);
-        } catch (SpotDrillConfigurationException | IllegalArgumentException e) {
+        } catch (SpotDrillConfigurationException e) {
+            a = error(400, forRunningLab(e.getMessage()));
+        } catch (IllegalArgumentException e) {
             a = error(400, e.getMessage());
         } catch (RuntimeException e) {
             LOG.warn("lab {} control: {} {} failed", lab.id(), method, path, e);
@@ -185,6 +187,12 @@ public final class LabControl implements AutoCloseable {
         };
     }
 
+    /** A fault's error said for a running lab: without the configuration key and the advice on writing a list. */
+    private static String forRunningLab(String message) {
+        return message.replaceFirst("^" + java.util.regex.Pattern.quote(SpotDrillConfig.LAB_FAULTS) + "=", "")
+                .replaceFirst("\\. Write faults comma-separated, e\\.g\\. .*$", "");
+    }
+
     private static String calls() {
         return "GET /v1/world, POST /v1/attach, GET|POST|DELETE /v1/faults, DELETE /v1/faults/<name>, GET /v1/calls,"
                 + " GET /v1/imds/<instance id>";
@@ -219,16 +227,7 @@ public final class LabControl implements AutoCloseable {
         }
         String spec = fault.asText().trim();
         // the same checks as at start: the name and the value's form, then the components' own rules
-        try {
-            SpotLab.checkFaults(List.of(spec));
-        } catch (SpotDrillConfigurationException e) {
-            // said for a running lab: no configuration key, no advice on writing a list
-            return error(
-                    400,
-                    e.getMessage()
-                            .replaceFirst("^" + java.util.regex.Pattern.quote(SpotDrillConfig.LAB_FAULTS) + "=", "")
-                            .replaceFirst("\\. Write faults comma-separated, e\\.g\\. .*$", ""));
-        }
+        SpotLab.checkFaults(List.of(spec));
         lab.faults().set(spec);
         LOG.info("lab {}: fault {} set", lab.id(), spec);
         return ok(faults());
