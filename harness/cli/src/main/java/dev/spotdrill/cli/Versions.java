@@ -2,8 +2,8 @@ package dev.spotdrill.cli;
 
 import picocli.CommandLine.IVersionProvider;
 
-/** {@code spotdrill --version}: the version in the jar's manifest, else "development". */
-final class Versions implements IVersionProvider {
+/** {@code --version} of every command: the version in the jar's manifest, else "development". */
+public final class Versions implements IVersionProvider {
     @Override
     public String[] getVersion() {
         String v = Versions.class.getPackage().getImplementationVersion();

@@ -52,6 +52,13 @@ class SpotdrillCliTest {
     }
 
     @Test
+    void everyCommandSaysItsVersion() {
+        assertThat(CliRun.of("--version").out()).startsWith("spotdrill ");
+        assertThat(CliRun.of("lab", "--version").out()).startsWith("spotdrill ");
+        assertThat(CliRun.of("lab", "fault", "set", "--version").out()).startsWith("spotdrill ");
+    }
+
+    @Test
     void noCommandIsAUsageError() {
         CliRun r = CliRun.of();
 

@@ -14,6 +14,7 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "calls",
         mixinStandardHelpOptions = true,
+        versionProvider = dev.spotdrill.cli.Versions.class,
         description =
                 "Print a running lab's API-call log as JSON: world time, service, operation, caller, status, error"
                         + " code and resource of every call it served.")

@@ -40,6 +40,7 @@ import picocli.CommandLine.TypeConversionException;
 @Command(
         name = "lab",
         mixinStandardHelpOptions = true,
+        versionProvider = dev.spotdrill.cli.Versions.class,
         description = {
             "Serve a lab until Ctrl-C: AWS (FIS, EC2, STS, IAM, EventBridge, SQS), an IMDS per instance, a Kubernetes"
                     + " API server, the Spot Advisor feed and CAST AI, on 127.0.0.1.",

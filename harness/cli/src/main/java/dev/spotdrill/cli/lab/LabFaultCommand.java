@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "fault",
         mixinStandardHelpOptions = true,
+        versionProvider = dev.spotdrill.cli.Versions.class,
         description = "Switch a running lab's faults: set <name[=value]>, clear <name>, list.",
         subcommands = {LabFaultCommand.Set.class, LabFaultCommand.Clear.class, LabFaultCommand.ListFaults.class})
 public final class LabFaultCommand implements Runnable {
@@ -40,6 +41,7 @@ public final class LabFaultCommand implements Runnable {
     @Command(
             name = "set",
             mixinStandardHelpOptions = true,
+            versionProvider = dev.spotdrill.cli.Versions.class,
             description = "Switch faults on (or change their value), checked as at start: e.g. imds.no-notice,"
                     + " terminationHandler.drain-delay=PT3M.")
     static final class Set implements Callable<Integer> {
@@ -69,6 +71,7 @@ public final class LabFaultCommand implements Runnable {
     @Command(
             name = "clear",
             mixinStandardHelpOptions = true,
+            versionProvider = dev.spotdrill.cli.Versions.class,
             description = "Switch faults off (a fault that is not on stays off), or all of them with --all.")
     static final class Clear implements Callable<Integer> {
         @Spec
@@ -109,6 +112,7 @@ public final class LabFaultCommand implements Runnable {
     @Command(
             name = "list",
             mixinStandardHelpOptions = true,
+            versionProvider = dev.spotdrill.cli.Versions.class,
             description = "Show the faults that are on, and every fault the lab knows.")
     static final class ListFaults implements Callable<Integer> {
         @Spec

