@@ -208,6 +208,7 @@ public final class SpotDrillExtension
     private static World world(ExtensionContext context, SpotDrillConfig config) {
         String name = config.get(SpotDrillConfig.WORLD, World.LAB);
         String key = "world|" + name + "|" + config.get(SpotDrillConfig.LAB_ATTACH, "") + "|"
+                + config.get(SpotDrillConfig.LAB_URL, "") + "|"
                 + config.get(SpotDrillConfig.LAB_SCENARIO, "") + "|" + config.get(SpotDrillConfig.LAB_PACE, "")
                 + "|" + config.get(SpotDrillConfig.LAB_FAULTS, "") + "|" + config.get(SpotDrillConfig.AWS_REGION, "");
         WorldProvider provider = AwsWorldProvider.find(name);

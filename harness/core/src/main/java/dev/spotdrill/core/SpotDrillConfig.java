@@ -24,6 +24,12 @@ public final class SpotDrillConfig {
     public static final String LAB_SCENARIO = "spotdrill.lab.scenario";
     public static final String LAB_FAULTS = "spotdrill.lab.faults";
     public static final String LAB_ATTACH = "spotdrill.lab.attach";
+    /**
+     * The control URL of a lab running in another process ({@code spotdrill lab}), to attach drills to it; read from
+     * {@code SPOTDRILL_LAB_URL} too, which the lab's {@code env} file sets.
+     */
+    public static final String LAB_URL = "spotdrill.lab.url";
+
     public static final String AWS_REGION = "spotdrill.aws.region";
     public static final String FIS_ROLE_ARN = "spotdrill.fis.roleArn";
     public static final String FIS_ROLE_NAME = "spotdrill.fis.roleName";

@@ -40,8 +40,23 @@ final class Http {
      * dispatcher thread inherits daemon status.
      */
     static HttpServer start(ExecutorService pool, HttpHandler handler) {
+        return start(pool, handler, 0, "a lab server");
+    }
+
+    /**
+     * Starts a server on 127.0.0.1 at the given port (0: a dynamic one).
+     *
+     * @param what the server, for the message when the port is taken, e.g. {@code fis}
+     * @throws dev.spotdrill.core.SpotDrillConfigurationException when a fixed port is in use
+     */
+    static HttpServer start(ExecutorService pool, HttpHandler handler, int port, String what) {
         try {
-            HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+            HttpServer server;
+            try {
+                server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
+            } catch (java.net.BindException e) {
+                throw portInUse(port, what, e);
+            }
             server.createContext("/", handler);
             server.setExecutor(pool);
             pool.submit(server::start).get();
@@ -54,6 +69,15 @@ final class Http {
         } catch (ExecutionException e) {
             throw new IllegalStateException("cannot start a lab server", e.getCause());
         }
+    }
+
+    /** The error for a fixed lab port that another process holds. */
+    static dev.spotdrill.core.SpotDrillConfigurationException portInUse(int port, String what, Exception cause) {
+        return new dev.spotdrill.core.SpotDrillConfigurationException(
+                "lab port " + port + " for " + what + " on 127.0.0.1 is in use (" + cause.getMessage()
+                        + "); stop what listens there, or choose another port base (a lab takes the base and the 9"
+                        + " ports after it, and one more per instance for its IMDS)",
+                cause);
     }
 
     static URI uri(HttpServer server) {

@@ -28,28 +28,34 @@ final class ImdsServers implements AutoCloseable {
 
     private final LabContext ctx;
     private final Ec2Fleet fleet;
+    private final LabPorts ports;
     private final Map<String, HttpServer> servers = new ConcurrentHashMap<>();
     private final Map<String, Instant> tokens = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    ImdsServers(LabContext ctx, Ec2Fleet fleet) {
+    ImdsServers(LabContext ctx, Ec2Fleet fleet, LabPorts ports) {
         this.ctx = ctx;
         this.fleet = fleet;
+        this.ports = ports;
     }
 
     /** The IMDS endpoint of an instance, starting its server on first use. */
     URI endpoint(String instanceId) {
+        int index;
         synchronized (ctx.lock) {
             if (fleet.get(instanceId).isEmpty()) {
                 throw new IllegalArgumentException(
                         "lab " + ctx.labId + " has no instance \"" + instanceId + "\"; its instances are "
                                 + fleet.all().stream().map(i -> i.id).toList());
             }
+            index = fleet.all().stream().map(i -> i.id).toList().indexOf(instanceId);
         }
         if (closed) {
             throw new IllegalStateException("lab " + ctx.labId + " is closed; start a new lab");
         }
-        HttpServer s = servers.computeIfAbsent(instanceId, id -> Http.start(ctx.httpPool, ex -> handle(id, ex)));
+        HttpServer s = servers.computeIfAbsent(
+                instanceId,
+                id -> Http.start(ctx.httpPool, ex -> handle(id, ex), ports.imds(index), "the IMDS of " + id));
         return Http.uri(s);
     }
 

@@ -64,6 +64,22 @@ public final class LabClientFiles {
      * @throws UncheckedIOException when a file cannot be written
      */
     public static LabClientFiles write(SpotLab lab, Path directory) {
+        return write(lab, directory, Optional.empty());
+    }
+
+    /**
+     * As {@link #write(SpotLab, Path)}, for a lab served with a {@link LabControl} endpoint: the {@code env} file
+     * also sets {@code SPOTDRILL_LAB_URL} to it, so that drills and {@code spotdrill lab fault} run in that shell
+     * attach to this lab.
+     */
+    public static LabClientFiles write(SpotLab lab, Path directory, LabControl control) {
+        if (control == null) {
+            throw new IllegalArgumentException("LabClientFiles.write needs the lab's control endpoint");
+        }
+        return write(lab, directory, Optional.of(control.url()));
+    }
+
+    private static LabClientFiles write(SpotLab lab, Path directory, Optional<URI> control) {
         if (lab == null || directory == null) {
             throw new IllegalArgumentException("LabClientFiles.write needs a running lab and a directory");
         }
@@ -83,7 +99,7 @@ public final class LabClientFiles {
             }
             writeFile(files.awsConfig, awsConfig(world.region(), endpoints), false);
             writeFile(files.awsCredentials, awsCredentials(credentials), true);
-            writeFile(files.env, env(files, world.region(), endpoints, credentials, kube.isPresent()), true);
+            writeFile(files.env, env(files, world.region(), endpoints, credentials, kube.isPresent(), control), true);
         } catch (IOException e) {
             throw new UncheckedIOException(
                     "cannot write the lab's client files into " + files.directory + "; choose a writable directory", e);
@@ -173,7 +189,12 @@ public final class LabClientFiles {
     }
 
     private static String env(
-            LabClientFiles f, String region, Map<AwsService, URI> endpoints, AwsCredentials c, boolean kube) {
+            LabClientFiles f,
+            String region,
+            Map<AwsService, URI> endpoints,
+            AwsCredentials c,
+            boolean kube,
+            Optional<URI> control) {
         StringBuilder sb = new StringBuilder();
         sb.append("# Environment for tools pointed at a spotdrill lab: KEY=value lines, for docker --env-file,\n");
         sb.append("# systemd EnvironmentFile, or a shell: set -a; . ./env; set +a\n");
@@ -190,6 +211,12 @@ public final class LabClientFiles {
         if (kube) {
             sb.append("KUBECONFIG=").append(f.kubeconfig).append('\n');
         }
+        control.ifPresent(
+                u -> sb.append(dev.spotdrill.core.SpotDrillConfig.envNames(dev.spotdrill.core.SpotDrillConfig.LAB_URL)
+                                .get(0))
+                        .append('=')
+                        .append(endpoint(u))
+                        .append('\n'));
         return sb.toString();
     }
 

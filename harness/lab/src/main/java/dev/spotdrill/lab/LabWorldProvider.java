@@ -7,8 +7,10 @@ import dev.spotdrill.core.WorldProvider;
 import java.util.List;
 
 /**
- * Opens the {@code lab} world: attaches to a running {@link SpotLab} named by {@code spotdrill.lab.attach}, or
- * starts one from {@code spotdrill.lab.scenario}, {@code spotdrill.lab.pace} and {@code spotdrill.lab.faults}.
+ * Opens the {@code lab} world: attaches to a running {@link SpotLab} in this JVM named by {@code spotdrill.lab.attach},
+ * or to a lab in another process through its control URL ({@code spotdrill.lab.url}, printed by {@code spotdrill
+ * lab}), or starts one from {@code spotdrill.lab.scenario}, {@code spotdrill.lab.pace} and
+ * {@code spotdrill.lab.faults}.
  */
 public final class LabWorldProvider implements WorldProvider {
 
@@ -20,6 +22,28 @@ public final class LabWorldProvider implements WorldProvider {
     @Override
     public WorldHandle open(SpotDrillConfig config) {
         var attach = config.get(SpotDrillConfig.LAB_ATTACH);
+        var url = config.get(SpotDrillConfig.LAB_URL);
+        // a lab of this JVM named by id is the more specific choice: SPOTDRILL_LAB_URL from a sourced env file must
+        // not take a test's own lab away from it
+        if (url.isPresent() && attach.isEmpty()) {
+            World remote = RemoteLab.attach(url.get());
+            return new WorldHandle() {
+                @Override
+                public World world() {
+                    return remote;
+                }
+
+                @Override
+                public void close() {
+                    // the lab belongs to its own process
+                }
+
+                @Override
+                public String toString() {
+                    return "LabWorldHandle[" + remote.facts().get("lab") + " at " + url.get() + ", remote]";
+                }
+            };
+        }
         if (attach.isPresent()) {
             SpotLab lab = SpotLab.attached(attach.get())
                     .orElseThrow(() -> new SpotDrillConfigurationException(SpotDrillConfig.LAB_ATTACH + "=\""

@@ -88,23 +88,22 @@ public final class SpotLab implements AutoCloseable {
     private final Set<String> nodeInstances = ConcurrentHashMap.newKeySet();
     private final Set<String> lostInstances = ConcurrentHashMap.newKeySet();
     private final long startupMillis;
+    private final LabPorts ports;
+    private final Instant wallAnchor;
+    private final Map<String, String> worldSettings = new java.util.LinkedHashMap<>();
+    private final Map<String, Secret> worldSecrets = new java.util.LinkedHashMap<>();
     private volatile boolean closed;
 
     private SpotLab(LabOptions options) {
         long t0 = System.nanoTime();
         Scenario scenario = options.scenario();
-        LabFaults faults = LabFaults.of(options.faults());
-        faults.snapshot().forEach((name, value) -> {
-            if (name.startsWith(TerminationHandlerFaults.PREFIX)) {
-                TerminationHandlerFaults.validate(name, value);
-            }
-            SpotBlacklisterFaults.validate(name, value);
-            dev.spotdrill.lab.kube.FargateFaults.validate(name, value);
-        });
+        LabFaults faults = checkFaults(options.faults());
+        this.ports = LabPorts.from(options.portBase());
         List<EventRuleSpec> eventRules = new ArrayList<>(EventRuleSpec.fromScenario(scenario));
         double pace = options.pace().orElse(scenario.pace().orElse(DEFAULT_PACE));
         this.id = "lab-" + hex(8);
-        WorldClock clock = WorldClock.paced(Instant.now().truncatedTo(ChronoUnit.SECONDS), pace);
+        this.wallAnchor = Instant.now();
+        WorldClock clock = WorldClock.paced(wallAnchor.truncatedTo(ChronoUnit.SECONDS), pace);
         this.scheduler = new ScheduledThreadPoolExecutor(1, threads("spotdrill-lab-scheduler-" + id));
         scheduler.setRemoveOnCancelPolicy(true);
         scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
@@ -126,13 +125,14 @@ public final class SpotLab implements AutoCloseable {
             this.fleet = new Ec2Fleet(ctx);
             this.iam = new IamApi(ctx);
             this.fis = new FisApi(ctx, fleet, iam);
-            this.imds = new ImdsServers(ctx, fleet);
-            HttpServer fisServer = serve(fis);
-            HttpServer ec2Server = serve(new Ec2Api(ctx, fleet));
-            HttpServer stsServer = serve(new StsApi(ctx));
-            HttpServer iamServer = serve(iam);
-            HttpServer eventsServer = serve(eventsApi);
-            HttpServer sqsServer = Http.start(sqsPool, sqs);
+            this.imds = new ImdsServers(ctx, fleet, ports);
+            HttpServer fisServer = serve(fis, LabPorts.Server.FIS);
+            HttpServer ec2Server = serve(new Ec2Api(ctx, fleet), LabPorts.Server.EC2);
+            HttpServer stsServer = serve(new StsApi(ctx), LabPorts.Server.STS);
+            HttpServer iamServer = serve(iam, LabPorts.Server.IAM);
+            HttpServer eventsServer = serve(eventsApi, LabPorts.Server.EVENTBRIDGE);
+            HttpServer sqsServer =
+                    Http.start(sqsPool, sqs, ports.port(LabPorts.Server.SQS), LabPorts.Server.SQS.label());
             servers.add(sqsServer);
             // ElasticMQ starts in the background (about 2 s the first time in a JVM); the front waits for it.
             this.elasticMq = new ElasticMq(id, Http.uri(sqsServer), scenario.region(), scenario.account());
@@ -141,12 +141,12 @@ public final class SpotLab implements AutoCloseable {
             fleet.events(bus);
             fis.events(bus);
             this.spotAdvisor = LabSpotAdvisor.of(scenario);
-            spotAdvisor.url(
-                    Http.uri(serve(new SpotAdvisorApi(ctx, spotAdvisor))).resolve(LabSpotAdvisor.PATH));
+            spotAdvisor.url(Http.uri(serve(new SpotAdvisorApi(ctx, spotAdvisor), LabPorts.Server.SPOT_ADVISOR))
+                    .resolve(LabSpotAdvisor.PATH));
             this.castAi = new LabCastAi(clock, Secret.of("castai-lab-" + hex(40)));
-            castAi.url(Http.uri(serve(new CastAiApi(ctx, castAi))));
+            castAi.url(Http.uri(serve(new CastAiApi(ctx, castAi), LabPorts.Server.CASTAI)));
             this.slack = new LabSlack(hex(24));
-            slack.serveAt(Http.uri(serve(slack.handler(ctx))));
+            slack.serveAt(Http.uri(serve(slack.handler(ctx), LabPorts.Server.SLACK)));
             Optional<SpotBlacklisterSpec> blacklister = blacklister(scenario);
             Optional<dev.spotdrill.lab.kube.FargateOrchestratorSpec> orchestrator =
                     fargateOrchestrator(scenario, eventRules);
@@ -160,7 +160,8 @@ public final class SpotLab implements AutoCloseable {
                             "scenario " + scenario.name() + ", Kubernetes part: " + e.getMessage());
                 }
                 wiring = Executors.newSingleThreadExecutor(threads("spotdrill-lab-kube-" + id));
-                startedCluster = LabCluster.start(clusterSpec, clock, this::imdsOrNull, faults::snapshot);
+                startedCluster = LabCluster.start(
+                        clusterSpec, clock, this::imdsOrNull, faults::snapshot, ports.port(LabPorts.Server.KUBERNETES));
                 nodes.forEach(n -> nodeInstances.add(n.instanceId()));
                 awaitWorkloadsReady(startedCluster, clusterSpec);
                 if (blacklister.isPresent()) {
@@ -180,6 +181,12 @@ public final class SpotLab implements AutoCloseable {
             this.cluster = startedCluster;
             this.jobs = startedJobs;
             this.kubeWiring = wiring;
+            worldSettings.put(
+                    SpotDrillConfig.SPOT_ADVISOR_URL, spotAdvisor.url().toString());
+            worldSettings.put(SpotDrillConfig.CASTAI_URL, castAi.url().toString());
+            worldSettings.put(SpotDrillConfig.CASTAI_ORGANIZATION_ID, castAi.organizationId());
+            worldSettings.put(SpotDrillConfig.CASTAI_CLUSTER_ID, castAi.clusterId());
+            worldSecrets.put(dev.spotdrill.core.castai.CastAiSettings.API_KEY_ENV, castAi.apiKey());
             World.Builder wb = World.builder(World.LAB)
                     .region(scenario.region())
                     .clock(clock)
@@ -196,12 +203,9 @@ public final class SpotLab implements AutoCloseable {
                     .fact("scenario", scenario.name())
                     .fact("account", scenario.account())
                     .fact("region", scenario.region())
-                    .attachment("lab-call-log", ctx.log::toJson)
-                    .setting(SpotDrillConfig.SPOT_ADVISOR_URL, spotAdvisor.url().toString())
-                    .setting(SpotDrillConfig.CASTAI_URL, castAi.url().toString())
-                    .setting(SpotDrillConfig.CASTAI_ORGANIZATION_ID, castAi.organizationId())
-                    .setting(SpotDrillConfig.CASTAI_CLUSTER_ID, castAi.clusterId())
-                    .secret(dev.spotdrill.core.castai.CastAiSettings.API_KEY_ENV, castAi.apiKey());
+                    .attachment("lab-call-log", ctx.log::toJson);
+            worldSettings.forEach(wb::setting);
+            worldSecrets.forEach(wb::secret);
             if (startedCluster != null) {
                 wb.kube(KubeAccess.master(startedCluster.masterUrl()));
                 wb.fact("kube", startedCluster.masterUrl().toString());
@@ -276,10 +280,56 @@ public final class SpotLab implements AutoCloseable {
         return Set.copyOf(RUNNING.keySet());
     }
 
-    private HttpServer serve(com.sun.net.httpserver.HttpHandler handler) {
-        HttpServer s = Http.start(httpPool, handler);
+    private HttpServer serve(com.sun.net.httpserver.HttpHandler handler, LabPorts.Server server) {
+        HttpServer s = Http.start(httpPool, handler, ports.port(server), server.label());
         servers.add(s);
         return s;
+    }
+
+    /**
+     * Checks faults as a lab does at start and at run time: each name must be known and its value of the right form
+     * ({@link LabFaults}), and the components that read a value later (the termination handler, the blacklister)
+     * check it now, so that a bad one fails at once rather than in a running component.
+     *
+     * @param specs faults, each {@code component.fault[=value]}
+     * @return the faults
+     * @throws SpotDrillConfigurationException naming the fault, the problem and the fix
+     */
+    public static LabFaults checkFaults(java.util.Collection<String> specs) {
+        LabFaults faults = LabFaults.of(specs);
+        faults.snapshot().forEach((name, value) -> {
+            if (name.startsWith(TerminationHandlerFaults.PREFIX)) {
+                TerminationHandlerFaults.validate(name, value);
+            }
+            SpotBlacklisterFaults.validate(name, value);
+            dev.spotdrill.lab.kube.FargateFaults.validate(name, value);
+        });
+        return faults;
+    }
+
+    /** The lab's ports: fixed from a port base, or dynamic. */
+    public LabPorts ports() {
+        return ports;
+    }
+
+    /** The wall-clock instant at which the world clock stood at {@link #worldAnchor()}. */
+    Instant wallAnchor() {
+        return wallAnchor;
+    }
+
+    /** The world time at {@link #wallAnchor()}: the clock's origin. */
+    Instant worldAnchor() {
+        return wallAnchor.truncatedTo(ChronoUnit.SECONDS);
+    }
+
+    /** The configuration defaults the lab's world supplies (never secrets). */
+    Map<String, String> worldSettings() {
+        return Map.copyOf(worldSettings);
+    }
+
+    /** The secrets the lab's world supplies, by name; only for the attach call of {@link LabControl}. */
+    Map<String, Secret> worldSecrets() {
+        return Map.copyOf(worldSecrets);
     }
 
     /** The world to hand to core: named {@code lab}, with the lab's endpoints, credentials and clock. */

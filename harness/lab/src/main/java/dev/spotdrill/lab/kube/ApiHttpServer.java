@@ -47,12 +47,17 @@ final class ApiHttpServer implements AutoCloseable {
     private final Set<Socket> connections = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
-    ApiHttpServer(InetAddress address, ExecutorService pool, Handler handler) throws IOException {
+    ApiHttpServer(InetAddress address, int port, ExecutorService pool, Handler handler) throws IOException {
         this.pool = pool;
         this.handler = handler;
         this.socket = new ServerSocket();
         socket.setReuseAddress(true);
-        socket.bind(new InetSocketAddress(address, 0), 128);
+        try {
+            socket.bind(new InetSocketAddress(address, port), 128);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
         pool.execute(this::accept);
     }
 

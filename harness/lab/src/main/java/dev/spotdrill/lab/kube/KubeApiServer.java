@@ -77,6 +77,10 @@ final class KubeApiServer implements AutoCloseable {
     private volatile boolean closed;
 
     KubeApiServer(WorldClock clock, int historyLimit, Duration bookmarkInterval) {
+        this(clock, historyLimit, bookmarkInterval, 0);
+    }
+
+    KubeApiServer(WorldClock clock, int historyLimit, Duration bookmarkInterval, int port) {
         this.clock = clock;
         this.store = new ApiStore(clock::now, historyLimit);
         this.evictions = new PodEvictions(store);
@@ -98,7 +102,14 @@ final class KubeApiServer implements AutoCloseable {
             return t;
         });
         try {
-            this.http = new ApiHttpServer(InetAddress.getByName("127.0.0.1"), pool, this::handle);
+            this.http = new ApiHttpServer(InetAddress.getByName("127.0.0.1"), port, pool, this::handle);
+        } catch (java.net.BindException e) {
+            pool.shutdownNow();
+            throw new dev.spotdrill.core.SpotDrillConfigurationException(
+                    "lab port " + port + " for kubernetes on 127.0.0.1 is in use (" + e.getMessage() + "); stop what"
+                            + " listens there, or choose another port base (a lab takes the base and the 9 ports"
+                            + " after it, and one more per instance for its IMDS)",
+                    e);
         } catch (IOException e) {
             pool.shutdownNow();
             throw new UncheckedIOException("cannot open the lab's Kubernetes API port on 127.0.0.1", e);
@@ -106,8 +117,8 @@ final class KubeApiServer implements AutoCloseable {
         this.url = URI.create("http://127.0.0.1:" + http.port() + "/");
     }
 
-    static KubeApiServer start(WorldClock clock) {
-        return new KubeApiServer(clock, DEFAULT_HISTORY, DEFAULT_BOOKMARK_INTERVAL);
+    static KubeApiServer start(WorldClock clock, int port) {
+        return new KubeApiServer(clock, DEFAULT_HISTORY, DEFAULT_BOOKMARK_INTERVAL, port);
     }
 
     URI url() {

@@ -79,12 +79,16 @@ public final class LabCluster implements AutoCloseable {
     private volatile boolean closed;
 
     private LabCluster(
-            ClusterSpec spec, WorldClock clock, ImdsLocator imds, Supplier<Map<String, String>> activeFaults) {
+            ClusterSpec spec,
+            WorldClock clock,
+            ImdsLocator imds,
+            Supplier<Map<String, String>> activeFaults,
+            int apiPort) {
         this.spec = spec;
         this.clock = clock;
         this.imds = imds;
         this.activeFaults = activeFaults;
-        this.api = KubeApiServer.start(clock);
+        this.api = KubeApiServer.start(clock, apiPort);
         this.masterUrl = api.url();
         api.podLogs(podLogs);
         this.client = newClient(masterUrl, 0);
@@ -135,11 +139,26 @@ public final class LabCluster implements AutoCloseable {
      */
     public static LabCluster start(
             ClusterSpec spec, WorldClock clock, ImdsLocator imds, Supplier<Map<String, String>> activeFaults) {
+        return start(spec, clock, imds, activeFaults, 0);
+    }
+
+    /**
+     * As {@link #start(ClusterSpec, WorldClock, ImdsLocator, Supplier)}, with the API server on a fixed port.
+     *
+     * @param apiPort the API server's port on 127.0.0.1; 0 for a dynamic one
+     * @throws dev.spotdrill.core.SpotDrillConfigurationException when the port is in use
+     */
+    public static LabCluster start(
+            ClusterSpec spec,
+            WorldClock clock,
+            ImdsLocator imds,
+            Supplier<Map<String, String>> activeFaults,
+            int apiPort) {
         if (spec == null || clock == null || imds == null || activeFaults == null) {
             throw new IllegalArgumentException("LabCluster.start needs a spec, a clock, an IMDS locator and a fault"
                     + " supplier; pass Map::of for no faults");
         }
-        LabCluster cluster = new LabCluster(spec, clock, imds, activeFaults);
+        LabCluster cluster = new LabCluster(spec, clock, imds, activeFaults, apiPort);
         try {
             cluster.populate();
             return cluster;
