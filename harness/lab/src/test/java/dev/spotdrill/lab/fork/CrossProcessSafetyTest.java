@@ -49,10 +49,12 @@ class CrossProcessSafetyTest {
 
     @Test
     void twoProcessesOnOneInstanceNeverRunTheirExperimentsAtOnce() {
-        // the instance survives the first drill, so the second can run on it after waiting
+        // the instance survives the first drill, so the second can run on it after waiting; at pace 30 the first
+        // drill's PT10M holds the claim for 20 s of wall time, longer than a second JVM takes to start on a busy
+        // machine
         try (SpotLab lab = SpotLab.start(LabOptions.builder()
                         .scenario("safety.yaml")
-                        .pace(60)
+                        .pace(30)
                         .faults("ec2.no-termination")
                         .build());
                 Fork first = Fork.start(
