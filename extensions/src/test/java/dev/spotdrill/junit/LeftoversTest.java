@@ -25,7 +25,7 @@ class LeftoversTest {
     @Test
     void aDrillThatNeverEndedIsFoundByTagAndCleaned() {
         try (SpotLab lab =
-                SpotLab.start(LabOptions.builder().scenario("shop").pace(60).build())) {
+                SpotLab.start(LabOptions.builder().scenario("shop").pace(15).build())) {
             FisClient fis = AwsClients.of(lab.world()).fis();
             // someone else's template, without spotdrill tags
             String foreign = fis.createExperimentTemplate(r -> r.clientToken("foreign-1")
