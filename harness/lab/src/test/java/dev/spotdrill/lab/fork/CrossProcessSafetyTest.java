@@ -27,6 +27,9 @@ import software.amazon.awssdk.services.fis.model.Experiment;
  * Two processes against one lab, as two CI jobs against one AWS account: the claims keep them off each other's
  * instances, SIGTERM cleans up, and after SIGKILL a sweep removes what is left except what a live run owns.
  */
+// its child JVMs need the machine: run alone, not beside three other lab test classes (a starved child was seen to
+// start too late to see the first run's claim)
+@org.junit.jupiter.api.parallel.Isolated
 class CrossProcessSafetyTest {
     private static final Duration CHILD = Duration.ofSeconds(120);
     private static final Pattern STARTED = Pattern.compile("FORK STARTED (sd-[0-9a-f]{12}) (EXP\\w+)");

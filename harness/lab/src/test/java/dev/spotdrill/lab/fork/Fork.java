@@ -68,11 +68,18 @@ final class Fork implements AutoCloseable {
 
     /** Waits (wall time) for an output line that matches, and returns it. */
     String awaitLine(Predicate<String> match, Duration atMost) {
-        return await(name + " to print a matching line")
-                .atMost(atMost)
-                .pollInterval(Duration.ofMillis(50))
-                .until(() -> lines().stream().filter(match).findFirst(), Optional::isPresent)
-                .orElseThrow();
+        try {
+            return await(name + " to print a matching line")
+                    .atMost(atMost)
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> lines().stream().filter(match).findFirst(), Optional::isPresent)
+                    .orElseThrow();
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError(
+                    name + " printed no matching line within " + atMost + " (alive: " + process.isAlive()
+                            + "); its output:\n" + String.join("\n", lines()),
+                    e);
+        }
     }
 
     /** Waits for the process to end; returns its exit code. */
