@@ -154,7 +154,7 @@ class BlacklistDrillTest {
         Instant before = lab.clock().now();
         EngineExecutionResults results = EngineRuns.run(lab, NightlyCheck.class);
 
-        results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+        EngineRuns.assertAllPassed(results, 1);
         Timeline tl = TIMELINES.get(0);
         assertThat(tl.interruptionTime()).isEmpty();
         assertThat(tl.observations())
@@ -225,7 +225,7 @@ class BlacklistDrillTest {
     void aDrillThatInterruptsARiskyTypeExpectsItBlacklistedBeforeTheInterruption() {
         EngineExecutionResults results = EngineRuns.run(lab, InterruptedTypeIsBlacklisted.class);
 
-        results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+        EngineRuns.assertAllPassed(results, 1);
         Timeline tl = TIMELINES.get(0);
         assertThat(tl.interruptionTime()).isPresent();
         Observation c5 = tl.first(o -> o.kind().equals(BlacklistObservations.BLACKLISTED)
@@ -256,7 +256,7 @@ class BlacklistDrillTest {
         Instant before = lab.clock().now();
         EngineExecutionResults results = EngineRuns.run(lab, NightlyCheck.class);
 
-        results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+        EngineRuns.assertAllPassed(results, 1);
         assertThat(lab.callLog().since(before).stream()
                         .filter(c -> c.service().equals("castai"))
                         .limit(3))
@@ -270,7 +270,7 @@ class BlacklistDrillTest {
         Instant before = lab.clock().now();
         EngineExecutionResults results = EngineRuns.run(lab, NightlyCheck.class);
 
-        results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+        EngineRuns.assertAllPassed(results, 1);
         List<ApiCall> lists = lab.callLog().since(before).stream()
                 .filter(c -> c.service().equals("castai") && c.operation().equals("ListBlacklist"))
                 .toList();

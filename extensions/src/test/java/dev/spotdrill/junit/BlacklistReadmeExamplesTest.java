@@ -61,7 +61,7 @@ class BlacklistReadmeExamplesTest {
     void theNightlyCheckAndTheDrillAsPrintedPassOnTheHealthyLab() {
         EngineExecutionResults results = EngineRuns.run(lab, NightlyCheck.class, InterruptedTypeDrill.class);
 
-        results.testEvents().assertStatistics(s -> s.started(2).succeeded(2));
+        EngineRuns.assertAllPassed(results, 2);
     }
 
     @Test

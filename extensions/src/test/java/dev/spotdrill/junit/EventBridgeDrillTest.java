@@ -160,7 +160,7 @@ class EventBridgeDrillTest {
     void warningAndRebalanceEventsArriveOnTheDrillsOwnQueueWhileTheOrchestratorsQueueStillGetsEveryWarning() {
         EngineExecutionResults results = EngineRuns.run(lab, Warned.class);
 
-        results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+        EngineRuns.assertAllPassed(results, 1);
         Seen seen = SEEN.get("warned");
         String target = seen.targets().get(0);
         assertThat(seen.timeline().observations())
@@ -189,7 +189,7 @@ class EventBridgeDrillTest {
         lab.faults().set("imds.no-notice");
         EngineExecutionResults results = EngineRuns.run(lab, TerminatedAfterNotice.class);
 
-        results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+        EngineRuns.assertAllPassed(results, 1);
         Seen seen = SEEN.get("terminatedAfterNotice");
         String target = seen.targets().get(0);
         assertThat(seen.timeline().momentSource(dev.spotdrill.core.drill.Moment.NOTICE, target))
@@ -240,7 +240,7 @@ class EventBridgeDrillTest {
         lab.faults().set("events.duplicate");
         EngineExecutionResults results = EngineRuns.run(lab, Warned.class);
 
-        results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+        EngineRuns.assertAllPassed(results, 1);
         Seen seen = SEEN.get("warned");
         String target = seen.targets().get(0);
         assertThat(lab.eventDeliveries())
@@ -269,7 +269,7 @@ class EventBridgeDrillTest {
     void twoParallelDrillsEachSeeOnlyTheirOwnInstancesEvents() {
         EngineExecutionResults results = EngineRuns.run(lab, TwoAtOnce.class);
 
-        results.testEvents().assertStatistics(s -> s.started(2).succeeded(2));
+        EngineRuns.assertAllPassed(results, 2);
         for (String method : List.of("first", "second")) {
             Seen seen = SEEN.get(method);
             assertThat(seen.timeline().observations())

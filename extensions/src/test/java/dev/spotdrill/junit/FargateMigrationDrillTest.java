@@ -131,7 +131,7 @@ class FargateMigrationDrillTest {
             EngineExecutionResults results = EngineRuns.run(lab, Migrates.class);
 
             assertThat(EngineRuns.failures(results)).isEmpty();
-            results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+            EngineRuns.assertAllPassed(results, 1);
             Timeline t = TIMELINES.get("migrates");
             List<Observation> fargate = t.observations().stream()
                     .filter(o -> o.source().equals(FargateObservations.SOURCE))

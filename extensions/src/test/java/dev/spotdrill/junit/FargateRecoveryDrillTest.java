@@ -74,7 +74,7 @@ class FargateRecoveryDrillTest {
             long wallMillis = (System.nanoTime() - t0) / 1_000_000;
 
             assertThat(EngineRuns.failures(results)).isEmpty();
-            results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+            EngineRuns.assertAllPassed(results, 1);
             Timeline t = TIMELINES.get("comesBack");
             assertThat(t.observations())
                     .anySatisfy(o -> {

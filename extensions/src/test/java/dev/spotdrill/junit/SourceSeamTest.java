@@ -81,7 +81,7 @@ class SourceSeamTest {
         int before = lab.callLog().calls().size();
         EngineExecutionResults results = EngineRuns.run(lab, ObservationOnly.class);
 
-        results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+        EngineRuns.assertAllPassed(results, 1);
         String runId = RUN_IDS.get(0);
         assertThat(HeartbeatSource.STARTED).contains(runId + " [test-heartbeat{every=PT10S}]");
         assertThat(TIMELINES.get(0).observations())
@@ -97,7 +97,7 @@ class SourceSeamTest {
         EngineExecutionResults results = EngineRuns.run(lab, WithAnExperiment.class);
 
         assertThat(EngineRuns.failures(results)).isEmpty();
-        results.testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+        EngineRuns.assertAllPassed(results, 1);
     }
 
     @Test
