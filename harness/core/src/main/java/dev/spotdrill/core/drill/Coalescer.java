@@ -314,7 +314,8 @@ final class Coalescer {
                         continue;
                     }
                     try {
-                        batch.wait(Math.max(1, Math.min(left / 1_000_000, 1000)));
+                        // past the ready wait, the start is under way (it may wait for a free slot): check each second
+                        batch.wait(left > 0 ? Math.max(1, Math.min(left / 1_000_000, 1000)) : 1000);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         throw new ExperimentFailedException("interrupted while waiting for the coalesced experiment");
