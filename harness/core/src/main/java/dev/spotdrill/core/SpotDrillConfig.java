@@ -35,6 +35,7 @@ public final class SpotDrillConfig {
     public static final String FIS_ROLE_NAME = "spotdrill.fis.roleName";
     public static final String FIS_STOP_ALARM_ARN = "spotdrill.fis.stopAlarmArn";
     public static final String FIS_QUOTA_WAIT = "spotdrill.fis.quotaWait";
+    public static final String FIS_COALESCE = "spotdrill.fis.coalesce";
     public static final String GUARD_OPT_IN_TAG = "spotdrill.guard.optInTag";
     public static final String GUARD_ACCOUNTS = "spotdrill.guard.accounts";
     public static final String GUARD_MAX_TARGETS = "spotdrill.guard.maxTargets";

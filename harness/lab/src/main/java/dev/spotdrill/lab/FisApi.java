@@ -53,6 +53,9 @@ final class FisApi implements HttpHandler {
             Pattern.compile("arn:aws[a-z-]*:ec2:([a-z0-9-]+):(\\d{12}):instance/(i-[0-9a-f]{8,17})");
     private static final Pattern ALARM_ARN = Pattern.compile("arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\\d{12}:alarm:.+");
     private static final Pattern SELECTION = Pattern.compile("ALL|COUNT\\((\\d+)\\)|PERCENT\\((\\d+)\\)");
+    /** FIS's default quota of actions one experiment runs in parallel. */
+    static final int PARALLEL_ACTIONS = 10;
+
     private static final Set<String> ACTIVE = Set.of("pending", "initiating", "running", "stopping");
     private static final Set<String> TEMPLATE_FIELDS = Set.of(
             "clientToken",
@@ -377,6 +380,12 @@ final class FisApi implements HttpHandler {
             Map.Entry<String, JsonNode> e = it.next();
             validateAction(e.getKey(), e.getValue(), targets, actions);
         }
+        int parallel = parallelActions(actions);
+        if (parallel > PARALLEL_ACTIONS) {
+            throw invalid("The template runs " + parallel + " actions in parallel; an experiment can run at most "
+                    + PARALLEL_ACTIONS + " actions in parallel (quota: parallel actions per experiment); order some"
+                    + " with startAfter or split them over several templates");
+        }
         checkTags(req.path("tags"), "tags");
         JsonNode opts = req.path("experimentOptions");
         if (!opts.isMissingNode()) {
@@ -392,6 +401,36 @@ final class FisApi implements HttpHandler {
             }
         }
         checkRole(requiredText(req, "roleArn"));
+    }
+
+    /**
+     * The most actions that start together: actions at the same depth of their startAfter chains (an action with no
+     * startAfter is at depth 0).
+     */
+    private static int parallelActions(JsonNode actions) {
+        Map<String, Integer> depth = new LinkedHashMap<>();
+        for (Iterator<String> it = actions.fieldNames(); it.hasNext(); ) {
+            depthOf(it.next(), actions, depth, new java.util.HashSet<>());
+        }
+        Map<Integer, Integer> perDepth = new LinkedHashMap<>();
+        depth.values().forEach(d -> perDepth.merge(d, 1, Integer::sum));
+        return perDepth.values().stream().mapToInt(Integer::intValue).max().orElse(0);
+    }
+
+    private static int depthOf(String name, JsonNode actions, Map<String, Integer> depth, Set<String> seen) {
+        Integer known = depth.get(name);
+        if (known != null) {
+            return known;
+        }
+        if (!seen.add(name)) {
+            throw invalid("Action '" + name + "': its startAfter chain is a cycle");
+        }
+        int d = 0;
+        for (JsonNode after : actions.path(name).path("startAfter")) {
+            d = Math.max(d, 1 + depthOf(after.asText(), actions, depth, seen));
+        }
+        depth.put(name, d);
+        return d;
     }
 
     private Map<String, JsonNode> targets(JsonNode targets) {

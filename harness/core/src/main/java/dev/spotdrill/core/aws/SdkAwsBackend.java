@@ -310,22 +310,21 @@ public final class SdkAwsBackend implements AwsBackend {
     public String createTemplate(TemplateRequest request) {
         Map<String, CreateExperimentTemplateTargetInput> targets = new LinkedHashMap<>();
         Map<String, CreateExperimentTemplateActionInput> actions = new LinkedHashMap<>();
-        List<List<String>> groups = request.groups();
-        for (int g = 0; g < groups.size(); g++) {
+        for (TemplateRequest.Action a : request.actions()) {
             targets.put(
-                    TemplateRequest.targetName(g),
+                    a.target(),
                     CreateExperimentTemplateTargetInput.builder()
                             .resourceType("aws:ec2:spot-instance")
-                            .resourceArns(groups.get(g))
+                            .resourceArns(a.arns())
                             .selectionMode("ALL")
                             .build());
             actions.put(
-                    TemplateRequest.actionName(g),
+                    a.name(),
                     CreateExperimentTemplateActionInput.builder()
                             .actionId(TemplateRequest.ACTION_ID)
-                            .description("Interrupt " + groups.get(g).size() + " Spot instance(s)")
-                            .parameters(Map.of("durationBeforeInterruption", request.durationParameter()))
-                            .targets(Map.of("SpotInstances", TemplateRequest.targetName(g)))
+                            .description("Interrupt " + a.arns().size() + " Spot instance(s)")
+                            .parameters(Map.of("durationBeforeInterruption", a.durationParameter()))
+                            .targets(Map.of("SpotInstances", a.target()))
                             .build());
         }
         CreateExperimentTemplateStopConditionInput stop = request.stopAlarmArn()

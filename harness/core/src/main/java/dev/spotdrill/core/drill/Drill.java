@@ -528,7 +528,7 @@ public final class Drill implements AutoCloseable {
                 fis.templateId(),
                 last.map(ExperimentView::id),
                 last.map(ExperimentView::status),
-                last.map(ExperimentView::json),
+                fis.experimentJson(),
                 fis.templateJson(),
                 timeline,
                 List.copyOf(verdicts),

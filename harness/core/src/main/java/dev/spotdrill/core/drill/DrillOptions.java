@@ -49,6 +49,28 @@ public record DrillOptions(
         config = config == null ? SpotDrillConfig.of(java.util.Map.of()) : config;
     }
 
+    /**
+     * The gather window of coalesced drills ({@code spotdrill.fis.coalesce}, wall time), or empty when drills do not
+     * share experiments (the default).
+     */
+    public Optional<Duration> coalesce() {
+        return coalesceWindow(config);
+    }
+
+    private static Optional<Duration> coalesceWindow(SpotDrillConfig config) {
+        Optional<String> raw = config.get(SpotDrillConfig.FIS_COALESCE);
+        if (raw.isEmpty() || raw.get().isBlank()) {
+            return Optional.empty();
+        }
+        Duration d = config.duration(SpotDrillConfig.FIS_COALESCE, Duration.ZERO);
+        if (d.isNegative() || d.isZero() || d.compareTo(Duration.ofMinutes(1)) > 0) {
+            throw new SpotDrillConfigurationException(SpotDrillConfig.FIS_COALESCE + "=\"" + raw.get()
+                    + "\": the gather window must be more than zero and at most PT1M (wall time); for example"
+                    + " spotdrill.fis.coalesce=PT2S, or leave it unset to give each drill its own experiment");
+        }
+        return Optional.of(d);
+    }
+
     /** Options without a configuration behind them (sources read their defaults). */
     public DrillOptions(
             String optInKey,
@@ -137,6 +159,7 @@ public record DrillOptions(
                         SpotDrillConfig.SEED + "=\"" + s + "\": not a whole number; for example spotdrill.seed=42");
             }
         });
+        coalesceWindow(config);
         return new DrillOptions(
                 optIn.substring(0, eq),
                 optIn.substring(eq + 1),

@@ -47,6 +47,9 @@ final class FisRun {
     private volatile Instant stoppedAt;
     private volatile String templateJson;
     private volatile ExperimentWatcher watcher;
+    private volatile Coalescer.Seat seat;
+    private volatile boolean leftRunning;
+    private volatile boolean lastOut;
 
     FisRun(
             World world,
@@ -79,11 +82,41 @@ final class FisRun {
         return account;
     }
 
-    /** Creates the one-off template with explicit instance ARNs and the checked role; returns its id. */
+    /**
+     * Creates the one-off template with explicit instance ARNs and the checked role; returns its id. With {@code
+     * spotdrill.fis.coalesce}, joins the drills gathering for a shared template instead (see {@link Coalescer}).
+     */
     String createTemplate(String account, List<Target> targets, Map<String, String> tags, String roleArn) {
         List<String> arns = targets.stream()
                 .map(t -> Partition.of(world.region()).instanceArn(world.region(), account, t.instanceId()))
                 .toList();
+        Optional<Duration> window = options.coalesce();
+        if (window.isPresent() && arns.size() <= Coalescer.MAX_ACTIONS * TemplateRequest.PER_ACTION) {
+            String key = String.join(
+                    "|",
+                    world.name(),
+                    world.region(),
+                    world.endpoint(dev.spotdrill.core.AwsService.FIS)
+                            .map(Object::toString)
+                            .orElse(""),
+                    account,
+                    roleArn,
+                    options.stopAlarmArn().orElse(""));
+            progress.accept(
+                    "gathering drills for a coalesced FIS experiment (spotdrill.fis.coalesce=" + window.get() + ")");
+            Coalescer.Seat s = Coalescer.join(
+                    key,
+                    window.get(),
+                    backend,
+                    roleArn,
+                    options.stopAlarmArn(),
+                    new Coalescer.Entry(info, arns, spec.leadTime(), tags, gate));
+            seat = s;
+            templateJson = s.templateJson();
+            templateId = s.templateId();
+            progress.accept("coalesced: FIS template " + templateId + " shared by " + s.drills() + " drill(s)");
+            return templateId;
+        }
         TemplateRequest request = new TemplateRequest(
                 token("/template"),
                 "spotdrill " + info.runId() + ": " + info.testName(),
@@ -105,25 +138,13 @@ final class FisRun {
      */
     Instant start(Map<String, String> tags, Consumer<String> started) {
         WorldClock clock = world.clock();
-        Instant giveUp = clock.now().plus(options.quotaWait());
-        Duration backoff = Duration.ofSeconds(5);
         ExperimentView view;
-        while (true) {
-            try {
-                view = gate.pass(
-                        "start the FIS experiment",
-                        () -> backend.startExperiment(templateId, token("/experiment"), tags));
-                break;
-            } catch (AwsBackend.QuotaExceededException e) {
-                if (clock.now().isAfter(giveUp)) {
-                    throw new ExperimentFailedException(
-                            Messages.quotaWaitExceeded(options.quotaWait().toString()));
-                }
-                progress.accept("FIS has no free experiment slot (ServiceQuotaExceeded); retrying in " + backoff
-                        + " (world time), up to spotdrill.fis.quotaWait=" + options.quotaWait());
-                Backoff.pause(clock, backoff);
-                backoff = Backoff.next(backoff, Duration.ofSeconds(30));
-            }
+        Coalescer.Seat s = seat;
+        if (s != null) {
+            view = s.start(template -> startWithQuotaWait(template, tags));
+            templateId = s.templateId();
+        } else {
+            view = startWithQuotaWait(templateId, tags);
         }
         String id = view.id();
         started.accept(id);
@@ -142,7 +163,48 @@ final class FisRun {
             throw new ExperimentFailedException(
                     Messages.experimentNotRunning(id, running.status(), START_WAIT, watcher.readHealth()));
         }
+        if (s != null) {
+            return ownStart(running);
+        }
         return running.actionsStart().or(running::startTime).orElseGet(clock::now);
+    }
+
+    /** A coalesced drill's START: when its own actions began (they start with the experiment's first poll or so). */
+    private Instant ownStart(ExperimentView running) {
+        Optional<Instant> own = Coalescer.ownStart(running, seat.actionNames());
+        if (own.isEmpty()) {
+            ExperimentView later = awaitExperiment(
+                    v -> v.terminal()
+                            || Coalescer.ownStart(v, seat.actionNames()).isPresent(),
+                    world.clock().now().plus(START_WAIT),
+                    "the drill's actions in FIS experiment " + running.id() + " to start");
+            own = Coalescer.ownStart(later, seat.actionNames());
+            running = later;
+        }
+        return own.or(running::actionsStart).or(running::startTime).orElseGet(world.clock()::now);
+    }
+
+    /** StartExperiment, waiting for a free slot on 402 up to {@code spotdrill.fis.quotaWait}. */
+    private ExperimentView startWithQuotaWait(String template, Map<String, String> tags) {
+        WorldClock clock = world.clock();
+        Instant giveUp = clock.now().plus(options.quotaWait());
+        Duration backoff = Duration.ofSeconds(5);
+        while (true) {
+            try {
+                return gate.pass(
+                        "start the FIS experiment",
+                        () -> backend.startExperiment(template, token("/experiment"), tags));
+            } catch (AwsBackend.QuotaExceededException e) {
+                if (clock.now().isAfter(giveUp)) {
+                    throw new ExperimentFailedException(
+                            Messages.quotaWaitExceeded(options.quotaWait().toString()));
+                }
+                progress.accept("FIS has no free experiment slot (ServiceQuotaExceeded); retrying in " + backoff
+                        + " (world time), up to spotdrill.fis.quotaWait=" + options.quotaWait());
+                Backoff.pause(clock, backoff);
+                backoff = Backoff.next(backoff, Duration.ofSeconds(30));
+            }
+        }
     }
 
     /** Throws when the experiment has ended failed or cancelled. */
@@ -152,6 +214,21 @@ final class FisRun {
             throw new ExperimentFailedException(
                     Messages.experimentEnded(v.id(), v.status(), v.reason(), v.errorCode(), v.errorLocation()));
         }
+        ownFailure(v).ifPresent(f -> {
+            throw f;
+        });
+    }
+
+    /** For a coalesced drill: its own actions ended failed or cancelled while the experiment did not. */
+    private Optional<ExperimentFailedException> ownFailure(ExperimentView v) {
+        Coalescer.Seat s = seat;
+        if (s == null || v == null) {
+            return Optional.empty();
+        }
+        return Coalescer.ownStatus(v, s.actionNames())
+                .filter(st -> st.equals("failed") || st.equals("cancelled"))
+                .map(st -> new ExperimentFailedException("FIS ended this drill's action in coalesced experiment "
+                        + v.id() + " " + st + ": " + Coalescer.ownReason(v, s.actionNames(), st)));
     }
 
     /**
@@ -163,6 +240,13 @@ final class FisRun {
     Optional<Throwable> end(boolean aborted) {
         if (watcher == null) {
             return Optional.empty();
+        }
+        if (seat != null) {
+            Optional<Throwable> shared = endShared(aborted);
+            if (shared != null) {
+                return shared;
+            }
+            // the last drill in the experiment ends it as a drill of its own would
         }
         WorldClock clock = world.clock();
         ExperimentView v = watcher.poll();
@@ -204,7 +288,60 @@ final class FisRun {
             return Optional.of(new ExperimentFailedException(
                     Messages.experimentEnded(id, v.status(), v.reason(), v.errorCode(), v.errorLocation())));
         }
+        if (!aborted) {
+            Optional<ExperimentFailedException> own = ownFailure(v);
+            if (own.isPresent()) {
+                return Optional.of(own.get());
+            }
+        }
         return Optional.empty();
+    }
+
+    /**
+     * A coalesced drill's end while other drills are still in its experiment: an abort leaves the experiment running
+     * for them; otherwise it waits for its own actions to end. Returns null when this drill is the last one in the
+     * experiment: it then ends the experiment as a drill of its own would.
+     */
+    private Optional<Throwable> endShared(boolean aborted) {
+        WorldClock clock = world.clock();
+        Coalescer.Seat s = seat;
+        ExperimentView v = watcher.poll();
+        if (aborted) {
+            int others = s.others();
+            if (v.terminal() || !s.leaveUnlessLast()) {
+                return null;
+            }
+            leftRunning = true;
+            timeline.status(
+                    "",
+                    "fis:experiment",
+                    clock.now(),
+                    "left running: the test aborted, and " + others + " other drill(s) share the coalesced experiment");
+            progress.accept("the test aborted: FIS experiment " + v.id() + " is left running for the " + others
+                    + " other drill(s) in it; this drill's targets are still interrupted at INTERRUPTION");
+            return Optional.empty();
+        }
+        Instant interruption = timeline.interruptionTime().orElse(clock.now());
+        Instant limit = (interruption.isAfter(clock.now()) ? interruption : clock.now()).plus(Duration.ofMinutes(5));
+        if (!ownEnded(v)) {
+            progress.accept("waiting for this drill's actions in FIS experiment " + v.id() + " to end");
+            v = awaitExperiment(this::ownEnded, limit, "this drill's actions in FIS experiment " + v.id() + " to end");
+        }
+        if (!s.leaveUnlessLast()) {
+            return null;
+        }
+        if (v.failedOrCancelled()) {
+            return Optional.of(new ExperimentFailedException(
+                    Messages.experimentEnded(v.id(), v.status(), v.reason(), v.errorCode(), v.errorLocation())));
+        }
+        return ownFailure(v).map(Throwable.class::cast);
+    }
+
+    private boolean ownEnded(ExperimentView v) {
+        return v.terminal()
+                || Coalescer.ownStatus(v, seat.actionNames())
+                        .map(Coalescer::ended)
+                        .orElse(false);
     }
 
     /** Stops the experiment at once, without waiting for it to end (the JVM's shutdown cleanup). */
@@ -223,6 +360,9 @@ final class FisRun {
      * by a source, or due by then: INTERRUPTION minus 2 minutes), which may still be interrupted; empty when none.
      */
     Optional<InterruptionPendingException> pendingAfterStop(List<Target> targets) {
+        if (leftRunning) {
+            return pendingLeftRunning(targets);
+        }
         Instant stop = stoppedAt;
         Optional<Instant> start = timeline.startTime();
         Optional<Instant> interruption = timeline.interruptionTime();
@@ -257,10 +397,40 @@ final class FisRun {
                 atRisk));
     }
 
-    /** Stops the watcher and deletes the template, if one was created; throws what the delete threw. */
+    /**
+     * A coalesced drill that aborted and left the experiment running for the others: every one of its targets will
+     * still be interrupted at INTERRUPTION.
+     */
+    private Optional<InterruptionPendingException> pendingLeftRunning(List<Target> targets) {
+        if (targets.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> ids = targets.stream().map(Target::instanceId).toList();
+        String id = last().map(ExperimentView::id).orElse("?");
+        String when = timeline.interruptionTime().map(Instant::toString).orElse("INTERRUPTION");
+        return Optional.of(new InterruptionPendingException(
+                "spotdrill left coalesced FIS experiment " + id + " running after the test aborted, for the other"
+                        + " drills that share it (FIS stops only whole experiments), so " + String.join(", ", ids)
+                        + " will still be interrupted at " + when + " (INTERRUPTION, world time); run this drill"
+                        + " without spotdrill.fis.coalesce to have an abort stop its experiment",
+                ids));
+    }
+
+    /**
+     * Stops the watcher and deletes the template, if one was created; throws what the delete threw. A coalesced drill
+     * deletes the shared template only when it is the last one in it.
+     */
     void close() {
         if (watcher != null) {
             watcher.close();
+        }
+        Coalescer.Seat s = seat;
+        if (s != null) {
+            lastOut = s.leave() || lastOut;
+            if (lastOut && s.templateId() != null) {
+                backend.deleteTemplate(s.templateId());
+            }
+            return;
         }
         if (templateId != null) {
             backend.deleteTemplate(templateId);
@@ -268,7 +438,14 @@ final class FisRun {
     }
 
     Optional<String> templateId() {
-        return Optional.ofNullable(templateId);
+        Coalescer.Seat s = seat;
+        return s != null ? Optional.ofNullable(s.templateId()) : Optional.ofNullable(templateId);
+    }
+
+    /** The experiment's JSON for the report: a coalesced drill's shows only its own actions and targets. */
+    Optional<String> experimentJson() {
+        Coalescer.Seat s = seat;
+        return last().map(v -> s == null ? v.json() : Coalescer.ownJson(v.json(), s.actionNames(), s.drills() - 1));
     }
 
     Optional<String> templateJson() {
