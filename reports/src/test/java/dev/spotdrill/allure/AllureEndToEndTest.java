@@ -149,7 +149,9 @@ class AllureEndToEndTest {
                 .anyMatch(s -> s.startsWith("Start the FIS experiment EXP") && s.endsWith("lead time PT2M"))
                 .anyMatch(s -> s.equals("Observe"))
                 .anyMatch(s -> s.equals("Decide verdicts: 3 of 3 met"));
-        assertThat(steps.get(steps.size() - 1)).isEqualTo("Clean up");
+        // the drill's FIS cost comes last, once the experiment has ended
+        assertThat(steps.get(steps.size() - 2)).isEqualTo("Clean up");
+        assertThat(steps.get(steps.size() - 1)).startsWith("FIS cost $");
         assertThat(statuses(result.path("steps"))).containsOnly("passed");
 
         JsonNode verdicts = step(result, "Decide verdicts").path("steps");
@@ -206,7 +208,9 @@ class AllureEndToEndTest {
 
         List<String> steps = names(result.path("steps"));
         assertThat(steps.get(0)).startsWith("Resolve targets");
-        assertThat(steps.get(steps.size() - 1)).isEqualTo("Clean up");
+        // the drill's FIS cost comes last, once the experiment has ended
+        assertThat(steps.get(steps.size() - 2)).isEqualTo("Clean up");
+        assertThat(steps.get(steps.size() - 1)).startsWith("FIS cost $");
         JsonNode verdictStep = step(result, "Decide verdicts");
         assertThat(verdictStep.path("name").asText()).isEqualTo("Decide verdicts: 1 of 2 met");
         assertThat(verdictStep.path("status").asText()).isEqualTo("failed");
