@@ -41,7 +41,7 @@ class SpotBlacklistChecksTest {
 
     @Test
     @DisplayName("A risky Spot node is interrupted; its type is blacklisted for at least 4 h before the interruption")
-    @SpotInterruption(nodes = "workload=cart,node.kubernetes.io/instance-type=c5.large", leadTime = "PT2M")
+    @SpotInterruption(nodes = "workload=jobs,node.kubernetes.io/instance-type=c5.large", leadTime = "PT2M")
     @RunCronJob("cast-ai/spot-blacklist")
     @ExpectImdsNotice
     @ExpectBlacklisted(minExpiry = "PT4H") // no instanceTypes: the interrupted node's own type
