@@ -76,7 +76,28 @@ public final class CallLog {
      * for the template's role.
      */
     public String leastPrivilegePolicy() {
-        Set<String> actions = new TreeSet<>();
+        Set<String> actions = iamActions();
+        ObjectNode doc = JSON.createObjectNode();
+        doc.put("Version", "2012-10-17");
+        ArrayNode statements = doc.putArray("Statement");
+        if (!actions.isEmpty()) {
+            ObjectNode s = statements.addObject();
+            s.put("Sid", "SpotDrillObserved");
+            s.put("Effect", "Allow");
+            ArrayNode a = s.putArray("Action");
+            actions.forEach(a::add);
+            s.put("Resource", "*");
+        }
+        return write(doc);
+    }
+
+    /**
+     * The IAM actions of the calls that succeeded, sorted, as {@link #leastPrivilegePolicy()} allows them: without
+     * IMDS, Spot Advisor, CAST AI, {@code sts:GetCallerIdentity} and the lab's responders, with {@code iam:PassRole}
+     * for each successful {@code fis:CreateExperimentTemplate}.
+     */
+    public java.util.SortedSet<String> iamActions() {
+        java.util.SortedSet<String> actions = new TreeSet<>();
         for (ApiCall c : calls()) {
             if (!c.succeeded()
                     || NOT_IAM.contains(c.service())
@@ -91,18 +112,49 @@ public final class CallLog {
                 actions.add("iam:PassRole");
             }
         }
-        ObjectNode doc = JSON.createObjectNode();
-        doc.put("Version", "2012-10-17");
-        ArrayNode statements = doc.putArray("Statement");
-        if (!actions.isEmpty()) {
-            ObjectNode s = statements.addObject();
-            s.put("Sid", "SpotDrillObserved");
-            s.put("Effect", "Allow");
-            ArrayNode a = s.putArray("Action");
-            actions.forEach(a::add);
-            s.put("Resource", "*");
+        return actions;
+    }
+
+    /**
+     * A log read back from {@link #toJson()} (for example a report's {@code lab-call-log} attachment).
+     *
+     * @throws IllegalArgumentException naming the entry and the field when the text is not such a log
+     */
+    public static CallLog fromJson(String json) {
+        com.fasterxml.jackson.databind.JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage());
         }
-        return write(doc);
+        if (root == null || !root.isArray()) {
+            throw new IllegalArgumentException("not a call log: expected a JSON array of calls, as the report's"
+                    + " lab-call-log attachment or `spotdrill lab calls --json` holds");
+        }
+        CallLog log = new CallLog();
+        int n = 0;
+        for (com.fasterxml.jackson.databind.JsonNode c : root) {
+            n++;
+            for (String field : List.of("worldTime", "service", "operation", "status")) {
+                if (!c.hasNonNull(field)) {
+                    throw new IllegalArgumentException("call " + n + " has no \"" + field + "\"");
+                }
+            }
+            try {
+                log.add(new ApiCall(
+                        java.time.Instant.parse(c.get("worldTime").asText()),
+                        c.get("service").asText(),
+                        c.get("operation").asText(),
+                        c.path("caller").asText(""),
+                        c.get("status").asInt(),
+                        c.path("errorCode").asText(""),
+                        c.path("resource").asText("")));
+            } catch (java.time.format.DateTimeParseException e) {
+                throw new IllegalArgumentException(
+                        "call " + n + ": worldTime \"" + c.get("worldTime").asText() + "\" is not an ISO-8601 instant");
+            }
+        }
+        return log;
     }
 
     /** The log as a JSON array, for a report attachment. */
