@@ -25,6 +25,16 @@ public final class CallLog {
     /** Services whose calls need no IAM permission: IMDS, the public Spot Advisor feed and CAST AI (its own key). */
     private static final Set<String> NOT_IAM = Set.of("imds", "spotadvisor", "castai", "slack");
 
+    /**
+     * Error codes that IAM let through: the call was allowed, only its resource was missing (spotdrill doctor asks for
+     * a rule and a queue that do not exist, and a sweep may find a resource gone).
+     */
+    private static final Set<String> NOT_FOUND = Set.of(
+            "ResourceNotFoundException",
+            "AWS.SimpleQueueService.NonExistentQueue",
+            "QueueDoesNotExist",
+            "NoSuchEntity");
+
     private final List<ApiCall> calls = new ArrayList<>();
 
     CallLog() {}
@@ -69,7 +79,8 @@ public final class CallLog {
     }
 
     /**
-     * An IAM policy document allowing exactly the actions that succeeded, such as
+     * An IAM policy document allowing exactly {@link #iamActions()}: the actions that succeeded (or were allowed and
+     * found their resource missing), such as
      * {@code fis:CreateExperimentTemplate}. IMDS, Spot Advisor feed and CAST AI calls and {@code sts:GetCallerIdentity}
      * need no IAM permission and are left out, and so are the calls of the lab's own responders (role
      * {@value #RESPONDER_ROLE}); a successful {@code CreateExperimentTemplate} adds {@code iam:PassRole}, which FIS requires
@@ -92,14 +103,15 @@ public final class CallLog {
     }
 
     /**
-     * The IAM actions of the calls that succeeded, sorted, as {@link #leastPrivilegePolicy()} allows them: without
+     * The IAM actions of the calls that succeeded, or that IAM allowed and found their resource missing, sorted, as
+     * {@link #leastPrivilegePolicy()} allows them: without
      * IMDS, Spot Advisor, CAST AI, {@code sts:GetCallerIdentity} and the lab's responders, with {@code iam:PassRole}
      * for each successful {@code fis:CreateExperimentTemplate}.
      */
     public java.util.SortedSet<String> iamActions() {
         java.util.SortedSet<String> actions = new TreeSet<>();
         for (ApiCall c : calls()) {
-            if (!c.succeeded()
+            if (!(c.succeeded() || NOT_FOUND.contains(c.errorCode()))
                     || NOT_IAM.contains(c.service())
                     || c.caller().contains(":assumed-role/" + RESPONDER_ROLE + "/")) {
                 continue;

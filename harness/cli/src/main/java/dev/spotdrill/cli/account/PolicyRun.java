@@ -1,5 +1,6 @@
 package dev.spotdrill.cli.account;
 
+import dev.spotdrill.cli.CommandFailedException;
 import dev.spotdrill.core.World;
 import dev.spotdrill.core.check.Preflight;
 import dev.spotdrill.core.drill.Drill;
@@ -8,11 +9,15 @@ import dev.spotdrill.core.drill.DrillSpec;
 import dev.spotdrill.core.drill.EventExpectations;
 import dev.spotdrill.core.drill.Expectations;
 import dev.spotdrill.core.drill.Leftovers;
+import dev.spotdrill.core.drill.Moment;
 import dev.spotdrill.core.drill.Selector;
+import dev.spotdrill.core.drill.Verdict;
 import dev.spotdrill.core.drill.Window;
 import dev.spotdrill.lab.LabOptions;
 import dev.spotdrill.lab.SpotLab;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.SortedSet;
 
 /**
@@ -41,13 +46,23 @@ final class PolicyRun {
                     List.of(
                             Expectations.rebalanceRecommendation(Window.untilInterruption()),
                             Expectations.imdsNotice("terminate", Window.untilInterruption()),
-                            Expectations.termination(Window.untilInterruption()),
+                            Expectations.termination(Window.of(Moment.INTERRUPTION, Duration.ofMinutes(3))),
                             EventExpectations.interruptionWarning("terminate", Window.untilInterruption())),
                     null);
             try (Drill drill = Drill.prepare(world, passing, options, "spotdrill-policy.passes", List.of())) {
                 drill.start();
-                drill.awaitVerdicts();
-                drill.finish();
+                List<Verdict> verdicts = drill.awaitVerdicts();
+                Optional<Throwable> failure = drill.finish();
+                List<String> missed = verdicts.stream()
+                        .filter(v -> !v.met())
+                        .map(Verdict::toString)
+                        .toList();
+                if (!missed.isEmpty() || failure.isPresent()) {
+                    // a drill that missed an observation may have skipped calls: the policy would be short of them
+                    throw new CommandFailedException("the lab's passing drill did not pass ("
+                            + (missed.isEmpty() ? failure.get().getMessage() : String.join("; ", missed))
+                            + "), so its calls may be incomplete; run spotdrill policy again (on a less busy machine)");
+                }
             }
             DrillSpec aborted = new DrillSpec(
                     Selector.instances(ABORTED_INSTANCE),
