@@ -49,10 +49,11 @@ class CrossProcessSafetyTest {
 
     @Test
     void twoProcessesOnOneInstanceNeverRunTheirExperimentsAtOnce() {
-        // the instance survives the first drill, so the second can run on it after waiting
+        // the instance survives the first drill, so the second can run on it after waiting; at pace 30 the first
+        // drill lasts 20 s of wall time, so a second JVM that is slow to start on a loaded machine still finds it
         try (SpotLab lab = SpotLab.start(LabOptions.builder()
                         .scenario("safety.yaml")
-                        .pace(60)
+                        .pace(30)
                         .faults("ec2.no-termination")
                         .build());
                 Fork first = Fork.start(
