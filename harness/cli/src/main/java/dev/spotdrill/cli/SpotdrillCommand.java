@@ -1,5 +1,8 @@
 package dev.spotdrill.cli;
 
+import dev.spotdrill.cli.account.DoctorCommand;
+import dev.spotdrill.cli.account.PolicyCommand;
+import dev.spotdrill.cli.account.SweepCommand;
 import dev.spotdrill.cli.lab.LabCommand;
 import picocli.CommandLine.Command;
 
@@ -7,16 +10,16 @@ import picocli.CommandLine.Command;
  * The top command, {@code spotdrill}: it only groups the subcommands.
  *
  * <p>Each subcommand is a class of its own, listed here, with {@code mixinStandardHelpOptions} for {@code --help}
- * and returning an exit code from {@link ExitCodes}. {@code doctor}, {@code sweep} and {@code policy} (issue 13)
- * slot in the same way as {@code lab}: add the class to {@code subcommands}; a check that fails returns
- * {@link ExitCodes#FINDINGS}, a bad option throws {@link UsageException} or fails picocli's parsing.
+ * and returning an exit code from {@link ExitCodes}: {@code lab}, {@code doctor}, {@code sweep} and {@code policy}. A
+ * check that fails returns {@link ExitCodes#FINDINGS}, a bad option throws {@link UsageException} or fails picocli's
+ * parsing.
  */
 @Command(
         name = "spotdrill",
         mixinStandardHelpOptions = true,
         versionProvider = Versions.class,
         description = "Chaos drills for EC2 Spot interruptions, and the lab they rehearse in.",
-        subcommands = {LabCommand.class},
+        subcommands = {LabCommand.class, DoctorCommand.class, SweepCommand.class, PolicyCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  ok", "  1  findings, or the command could not do its work", "  2  usage: a bad option or value"
         })

@@ -64,7 +64,7 @@ class SpotdrillCliTest {
 
         assertThat(r.exit()).isEqualTo(ExitCodes.USAGE);
         assertThat(r.err())
-                .isEqualTo("spotdrill: Missing command: name one of [lab]\n"
+                .isEqualTo("spotdrill: Missing command: name one of [lab, doctor, sweep, policy]\n"
                         + "Run 'spotdrill --help' for the options.\n");
     }
 

@@ -67,6 +67,7 @@ class PortBaseTest {
             assertThat(port(lab.cluster().orElseThrow().masterUrl())).isEqualTo(base + 8);
             assertThat(port(control.url())).isEqualTo(base + 9);
             // the n-th instance's IMDS, whatever order they are asked for in
+            // (a03 is the shop's third instance: index 2)
             assertThat(port(w.imdsEndpoint("i-0c0ffee0000000a03"))).isEqualTo(base + LabPorts.IMDS_OFFSET + 2);
             assertThat(port(w.imdsEndpoint("i-0c0ffee0000000a01"))).isEqualTo(base + LabPorts.IMDS_OFFSET);
             assertThat(lab.ports().base()).hasValue(base);

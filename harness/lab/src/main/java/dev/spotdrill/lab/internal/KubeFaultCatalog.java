@@ -4,6 +4,7 @@ import dev.spotdrill.lab.FaultCatalog;
 import dev.spotdrill.lab.FaultDefinition;
 import dev.spotdrill.lab.FaultDefinition.ValueKind;
 import dev.spotdrill.lab.FaultDefinition.ValueRule;
+import dev.spotdrill.lab.kube.AccessReviews;
 import dev.spotdrill.lab.kube.FaultInfo;
 import dev.spotdrill.lab.kube.LabCluster;
 import dev.spotdrill.lab.kube.TerminationHandlerFaults;
@@ -27,6 +28,13 @@ public final class KubeFaultCatalog implements FaultCatalog {
                 ValueKind.NONE,
                 "the node of a terminated instance stays, NotReady, and is never deleted (its pods still go), as"
                         + " when no cloud controller removes it"));
+        out.add(new FaultDefinition(
+                "kube",
+                AccessReviews.RBAC_DENY.substring("kube.".length()),
+                ValueKind.TEXT,
+                "SelfSubjectAccessReviews answer not allowed for these resources and verbs (resource[.group]"
+                        + "[/subresource]:verb joined with +), as for a kube context without those RBAC rules",
+                ValueRule.of("pods/log:get+deployments.apps:patch", AccessReviews::problem)));
         return List.copyOf(out);
     }
 

@@ -220,11 +220,13 @@ final class ApiResources {
     }
 
     static List<String> groupVersions() {
-        return TYPES.stream()
+        List<String> out = new java.util.ArrayList<>(TYPES.stream()
                 .map(Type::groupVersion)
                 .filter(gv -> gv.contains("/"))
                 .distinct()
-                .toList();
+                .toList());
+        out.add(AccessReviews.GROUP_VERSION);
+        return List.copyOf(out);
     }
 
     /** {@code /version}. */
@@ -290,6 +292,9 @@ final class ApiResources {
      * {@code kubectl drain} finds out that it may evict rather than delete.
      */
     static Optional<ObjectNode> resourceList(String groupVersion) {
+        if (groupVersion.equals(AccessReviews.GROUP_VERSION)) {
+            return Optional.of(AccessReviews.resourceList());
+        }
         List<Type> types = TYPES.stream()
                 .filter(t -> t.groupVersion().equals(groupVersion))
                 .toList();

@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * deletecollection on the resources of {@link ApiResources}, with label and field selectors on lists and watches,
  * pagination ({@code limit}/{@code continue}), server-side printing (Tables), and the subresources
  * {@code status}, {@code scale}, {@code pods/eviction} (honouring PodDisruptionBudgets), {@code pods/binding} and
- * {@code pods/log}.
+ * {@code pods/log}; and {@code authorization.k8s.io/v1 selfsubjectaccessreviews} ({@link AccessReviews}).
  *
  * <p>Watches are HTTP streams of JSON lines, as the real server sends them: they resume from a resourceVersion
  * (410 Expired once it is older than the history of {@value #DEFAULT_HISTORY} changes), send bookmarks when asked
@@ -74,6 +74,7 @@ final class KubeApiServer implements AutoCloseable {
     private final Map<String, List<String>> podLogs = new ConcurrentHashMap<>();
     private volatile PodLogs externalLogs;
     private final Map<String, AtomicLong> counters = new ConcurrentHashMap<>();
+    private volatile AccessReviews reviews = new AccessReviews(java.util.Optional::empty);
     private volatile boolean closed;
 
     KubeApiServer(WorldClock clock, int historyLimit, Duration bookmarkInterval) {
@@ -142,6 +143,11 @@ final class KubeApiServer implements AutoCloseable {
         this.externalLogs = logs;
     }
 
+    /** Where the access reviews read the denied verbs from (the lab's {@value AccessReviews#RBAC_DENY} fault). */
+    void accessReviews(java.util.function.Supplier<java.util.Optional<String>> denied) {
+        this.reviews = new AccessReviews(denied);
+    }
+
     /** Adds a line to a pod's log ({@code pods/{name}/log}). */
     void appendLog(String namespace, String pod, String line) {
         podLogs.computeIfAbsent(namespace + "/" + pod, k -> new CopyOnWriteArrayList<>())
@@ -171,7 +177,13 @@ final class KubeApiServer implements AutoCloseable {
             if (path.length() > 1 && path.endsWith("/")) {
                 path = path.substring(0, path.length() - 1);
             }
-            if (!discovery(ex, method, path)) {
+            if (path.equals(AccessReviews.PATH)) {
+                if (!method.equals("POST")) {
+                    throw new ApiException(
+                            405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+                }
+                sendJson(ex, 201, reviews.review(body(ex)));
+            } else if (!discovery(ex, method, path)) {
                 resource(ex, method, path, query);
             }
         } catch (ApiException e) {

@@ -91,6 +91,7 @@ public final class LabCluster implements AutoCloseable {
         this.api = KubeApiServer.start(clock, apiPort);
         this.masterUrl = api.url();
         api.podLogs(podLogs);
+        api.accessReviews(() -> java.util.Optional.ofNullable(activeFaults.get().get(AccessReviews.RBAC_DENY)));
         this.client = newClient(masterUrl, 0);
         this.handlerClient = newClient(masterUrl, 0);
         this.controllerExecutor = scheduler("spotdrill-kube-controller", 1);

@@ -2,7 +2,7 @@ package dev.spotdrill.lab.fork;
 
 import static org.awaitility.Awaitility.await;
 
-import dev.spotdrill.lab.LabConnection;
+import dev.spotdrill.lab.LabControl;
 import dev.spotdrill.lab.SpotLab;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,21 +16,27 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
 
-/** A child JVM running {@link ForkedDrill} against a lab of this JVM; its output lines are collected as they come. */
+/**
+ * A child JVM running {@link ForkedDrill} against a lab of this JVM, attached as any other process attaches: through
+ * the lab's control endpoint ({@link LabControl}) and {@code spotdrill.lab.url}. Its output lines are collected as they
+ * come.
+ */
 final class Fork implements AutoCloseable {
     private final Process process;
     private final Path output;
     private final String name;
+    private final LabControl control;
 
-    private Fork(String name, Process process, Path output) {
+    private Fork(String name, Process process, Path output, LabControl control) {
         this.name = name;
         this.process = process;
         this.output = output;
+        this.control = control;
     }
 
     /**
-     * Starts {@code ForkedDrill <args>} with the lab's connection properties and the given system properties; the
-     * lab's credentials go in the child's environment, with {@code env} on top.
+     * Starts {@code ForkedDrill <args>} attached to the lab through a control endpoint of its own
+     * ({@code -Dspotdrill.lab.url}), with the given system properties and {@code env} on top of this environment.
      */
     static Fork start(String name, SpotLab lab, Map<String, String> props, Map<String, String> env, String... args) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -41,7 +47,9 @@ final class Fork implements AutoCloseable {
         cmd.add("-XX:TieredStopAtLevel=1");
         cmd.add("-cp");
         cmd.add(cp);
-        LabConnection.properties(lab).forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        LabControl control = LabControl.start(lab);
+        cmd.add("-Dspotdrill.world=lab");
+        cmd.add("-Dspotdrill.lab.url=" + control.url());
         props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
         cmd.add(ForkedDrill.class.getName());
@@ -54,14 +62,13 @@ final class Fork implements AutoCloseable {
         }
         // to a file, not a pipe: a pipe's last lines can be lost when the process ends on a signal
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile());
-        var creds = lab.world().credentials().orElseThrow();
-        pb.environment().put("AWS_ACCESS_KEY_ID", creds.accessKeyId());
-        pb.environment().put("AWS_SECRET_ACCESS_KEY", creds.secretAccessKey().reveal());
-        pb.environment().remove("SPOTDRILL_NOTIFY_SLACK_WEBHOOK");
+        // the lab's credentials come with its description from the control endpoint, as they do for `spotdrill lab`
+        pb.environment().keySet().removeIf(k -> k.startsWith("AWS_") || k.startsWith("SPOTDRILL_"));
         pb.environment().putAll(env);
         try {
-            return new Fork(name, pb.start(), output);
+            return new Fork(name, pb.start(), output, control);
         } catch (IOException e) {
+            control.close();
             throw new UncheckedIOException(e);
         }
     }
@@ -115,6 +122,7 @@ final class Fork implements AutoCloseable {
         if (process.isAlive()) {
             process.destroyForcibly();
         }
+        control.close();
         try {
             Files.deleteIfExists(output);
         } catch (IOException e) {

@@ -1,6 +1,6 @@
 package dev.spotdrill.lab.fork;
 
-import dev.spotdrill.core.AwsCredentials;
+import dev.spotdrill.core.AwsWorldProvider;
 import dev.spotdrill.core.SpotDrillConfig;
 import dev.spotdrill.core.World;
 import dev.spotdrill.core.drill.Drill;
@@ -11,14 +11,14 @@ import dev.spotdrill.core.drill.EventExpectations;
 import dev.spotdrill.core.drill.Selector;
 import dev.spotdrill.core.drill.Verdict;
 import dev.spotdrill.core.drill.Window;
-import dev.spotdrill.lab.LabConnection;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 /**
  * A second process running one drill against a lab another JVM started, as a second CI job runs against one AWS
- * account: {@code ForkedDrill <run|hold> <instance id> <lead time>}. The lab comes from {@link LabConnection}'s
- * {@code -D} properties, the credentials from {@code AWS_ACCESS_KEY_ID}/{@code AWS_SECRET_ACCESS_KEY}. It prints
+ * account: {@code ForkedDrill <run|hold> <instance id> <lead time>}. The lab, its endpoints and credentials come from
+ * its control endpoint, {@code -Dspotdrill.lab.url} (with {@code -Dspotdrill.world=lab}), as for any drill in another
+ * process. It prints
  * {@code FORK STARTED <run id> <experiment id>} once the experiment runs; {@code run} then waits for the verdicts and
  * ends the drill ({@code FORK FINISHED <run id> <met>/<all>}), {@code hold} waits until the JVM is told to stop.
  */
@@ -27,16 +27,17 @@ public final class ForkedDrill {
 
     public static void main(String[] args) throws Exception {
         String mode = args[0];
-        World world = LabConnection.world(
-                System.getProperties(),
-                AwsCredentials.of(System.getenv("AWS_ACCESS_KEY_ID"), System.getenv("AWS_SECRET_ACCESS_KEY")));
+        SpotDrillConfig config = SpotDrillConfig.fromSystem();
+        World world = AwsWorldProvider.find(config.get(SpotDrillConfig.WORLD, World.LAB))
+                .open(config)
+                .world(); // a remote lab: the handle owns nothing to close
         DrillSpec spec = new DrillSpec(
                 Selector.instances(args[1]),
                 1,
                 args[2],
                 List.of(EventExpectations.interruptionWarning("terminate", Window.untilInterruption())),
                 null);
-        DrillOptions options = DrillOptions.from(SpotDrillConfig.fromSystem(), world);
+        DrillOptions options = DrillOptions.from(config, world);
         try (Drill drill = Drill.prepare(world, spec, options, "ForkedDrill." + mode, DrillListener.load())) {
             try {
                 drill.start();

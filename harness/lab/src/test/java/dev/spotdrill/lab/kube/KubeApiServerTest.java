@@ -93,7 +93,7 @@ class KubeApiServerTest {
         assertThat(apps).extracting(APIResource::getName).contains("deployments/scale", "daemonsets", "replicasets");
         assertThat(api.client.getApiGroups().getGroups())
                 .extracting(g -> g.getName())
-                .containsExactly("apps", "policy", "batch", "coordination.k8s.io");
+                .containsExactly("apps", "policy", "batch", "coordination.k8s.io", "authorization.k8s.io");
         assertThat(api.client.getApiResources("policy/v1").getResources())
                 .anyMatch(r -> r.getName().equals("poddisruptionbudgets")
                         && r.getShortNames().contains("pdb"));
