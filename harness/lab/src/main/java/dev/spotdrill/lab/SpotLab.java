@@ -627,6 +627,7 @@ public final class SpotLab implements AutoCloseable {
     }
 
     private void shutdown() {
+        sqs.closing();
         if (jobs != null) {
             jobs.close();
         }

@@ -82,6 +82,9 @@ final class SqsApi implements HttpHandler {
     private final java.util.concurrent.atomic.AtomicInteger receivesInFlight =
             new java.util.concurrent.atomic.AtomicInteger();
     private volatile ElasticMq mq;
+    /** Set when the lab shuts down: a long poll still under way then fails quietly, as the lab is going away. */
+    private volatile boolean closing;
+
     private volatile URI front;
 
     SqsApi(LabContext ctx, ExecutorService pool) {
@@ -169,7 +172,11 @@ final class SqsApi implements HttpHandler {
             o.put("message", e.getMessage());
             answer = new Answer(e.status, write(o), e.code, Map.of());
         } catch (RuntimeException e) {
-            LOG.error("lab {}: SQS {} failed", ctx.labId, op, e);
+            if (closing) {
+                LOG.debug("lab {}: SQS {} ended by the lab's shutdown: {}", ctx.labId, op, e.toString());
+            } else {
+                LOG.error("lab {}: SQS {} failed", ctx.labId, op, e);
+            }
             answer = new Answer(
                     500,
                     write(JSON.createObjectNode()
@@ -460,5 +467,10 @@ final class SqsApi implements HttpHandler {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The lab is shutting down: requests still under way (a long poll) fail without an error in the log. */
+    void closing() {
+        closing = true;
     }
 }
