@@ -50,7 +50,7 @@ class KubeDrillTest {
     @Test
     void aTagSelectedDrillFindsItsNodeByProviderId() {
         try (SpotLab lab =
-                SpotLab.start(LabOptions.builder().scenario("shop").pace(30).build())) {
+                SpotLab.start(LabOptions.builder().scenario("shop").pace(10).build())) {
             EngineExecutionResults results = EngineRuns.run(lab, ByTags.class);
 
             EngineRuns.assertAllPassed(results, 1);
@@ -63,7 +63,7 @@ class KubeDrillTest {
         TIMELINES.clear();
         Set<String> before = kubeThreads();
         try (SpotLab lab =
-                SpotLab.start(LabOptions.builder().scenario("shop").pace(30).build())) {
+                SpotLab.start(LabOptions.builder().scenario("shop").pace(10).build())) {
             EngineExecutionResults results = EngineRuns.run(lab, Healthy.class);
 
             EngineRuns.assertAllPassed(results, 1);

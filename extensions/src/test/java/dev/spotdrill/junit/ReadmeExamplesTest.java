@@ -15,9 +15,9 @@ import org.junit.platform.testkit.engine.EngineExecutionResults;
  * the healthy {@code shop} lab. The Kubernetes example has no IMDS expectation: its NOTICE must still come, from
  * whichever source sees it.
  *
- * <p>Its labs run at pace 15: the example gives the handler PT30S from NOTICE to taint and cordon, which at pace 30
- * is one wall second, and a full parallel build on a busy 2-core machine sometimes starves the lab's handler for
- * longer than that.
+ * <p>Its labs run at pace 6: the example gives the handler PT30S from NOTICE to taint and cordon, which at pace 15
+ * is two wall seconds, and a full parallel build on a busy 2-core machine was seen to starve the lab's handler for
+ * longer than that; at pace 6 it has five.
  */
 class ReadmeExamplesTest {
     static final List<Timeline> TIMELINES = new CopyOnWriteArrayList<>();
@@ -59,7 +59,7 @@ class ReadmeExamplesTest {
     @Test
     void theKubernetesExampleAsPrintedPassesOnTheHealthyLab() {
         try (SpotLab lab =
-                SpotLab.start(LabOptions.builder().scenario("shop").pace(15).build())) {
+                SpotLab.start(LabOptions.builder().scenario("shop").pace(6).build())) {
             EngineExecutionResults results = EngineRuns.run(lab, KubernetesExample.class);
 
             EngineRuns.assertAllPassed(results, 1);
@@ -67,7 +67,7 @@ class ReadmeExamplesTest {
         // a lab of its own: in the first one the drained node's replacement runs no checkout pod yet, and a drill
         // that picked it would rightly be refused (@ExpectDrain on a node with nothing to drain proves nothing)
         try (SpotLab lab =
-                SpotLab.start(LabOptions.builder().scenario("shop").pace(15).build())) {
+                SpotLab.start(LabOptions.builder().scenario("shop").pace(6).build())) {
             EngineExecutionResults kept = EngineRuns.run(lab, KubernetesExampleKept.class);
             EngineRuns.assertAllPassed(kept, 1);
             Timeline timeline = TIMELINES.get(0);
