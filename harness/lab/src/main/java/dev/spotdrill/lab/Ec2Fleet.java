@@ -170,8 +170,12 @@ final class Ec2Fleet {
                 "ip-10-0-" + (100 + ctx.nextInt(150)) + "-" + (1 + ctx.nextInt(250)) + ".ec2.internal",
                 n.labels(),
                 n.raw()));
-        Scenario.InstanceSpec spec = new Scenario.InstanceSpec(
-                id, old.type, old.zone, old.lifecycle, "running", old.behaviour, old.tags, node);
+        // an ASG launches the replacement with the group's tags, not with tags written on the old instance since:
+        // a spotdrill claim on the interrupted instance is not the replacement's
+        Map<String, String> tags = new LinkedHashMap<>(old.tags);
+        tags.keySet().removeIf(k -> k.startsWith("spotdrill:claim"));
+        Scenario.InstanceSpec spec =
+                new Scenario.InstanceSpec(id, old.type, old.zone, old.lifecycle, "running", old.behaviour, tags, node);
         Instance fresh = new Instance(spec, ctx.now(), instances.size());
         instances.put(id, fresh);
         old.replacedBy = id;
