@@ -286,6 +286,20 @@ final class LabController implements AutoCloseable {
         dirtyDeployments = new java.util.LinkedHashSet<>();
         dirtyDaemonSets = new java.util.LinkedHashSet<>();
         dirtyNodes = new java.util.LinkedHashSet<>();
+        try {
+            reconcile(podKeys, deploymentKeys, daemonSetKeys, nodeNames);
+        } catch (RuntimeException e) {
+            // what this pass did not finish is still to do
+            dirtyPods.addAll(podKeys);
+            dirtyDeployments.addAll(deploymentKeys);
+            dirtyDaemonSets.addAll(daemonSetKeys);
+            dirtyNodes.addAll(nodeNames);
+            throw e;
+        }
+    }
+
+    private void reconcile(
+            Set<String> podKeys, Set<String> deploymentKeys, Set<String> daemonSetKeys, Set<String> nodeNames) {
 
         // The taint manager: NoExecute taints evict pods that do not tolerate them (changed pods, pods on changed
         // nodes).
@@ -393,8 +407,7 @@ final class LabController implements AutoCloseable {
     private void reconcileDeployment(Deployment d) {
         String ns = d.getMetadata().getNamespace();
         String hash = templateHashes.computeIfAbsent(
-                d.getMetadata().getUid() + "@" + d.getMetadata().getGeneration() + "@"
-                        + d.getMetadata().getResourceVersion(),
+                d.getMetadata().getUid() + "@" + d.getMetadata().getGeneration(),
                 k -> templateHash(d.getSpec().getTemplate()));
         String rsName = d.getMetadata().getName() + "-" + hash;
         ReplicaSet rs = replicaSets.get(ns + "/" + rsName);
@@ -992,6 +1005,8 @@ final class LabController implements AutoCloseable {
                     }));
         } catch (KubernetesClientException e) {
             LOG.debug("deployment {}/{} status not updated: {}", ns, name, e.getMessage());
+            dirtyDeployments.add(ns + "/" + name);
+            schedule(Duration.ofMillis(200), this::requestReconcile);
         }
     }
 

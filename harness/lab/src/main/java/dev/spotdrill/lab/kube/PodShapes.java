@@ -44,7 +44,6 @@ final class PodShapes {
         env.add(fieldRef("POD_NAME", "metadata.name"));
         env.add(fieldRef("POD_NAMESPACE", "metadata.namespace"));
         env.add(fieldRef("NODE_NAME", "spec.nodeName"));
-        env.add(new EnvVar("LOG_LEVEL", "info", null));
         env.add(new EnvVar("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError", null));
         env.add(new EnvVar("OTEL_EXPORTER_OTLP_ENDPOINT", "http://otel-collector.observability:4317", null));
         env.add(new EnvVar("AWS_STS_REGIONAL_ENDPOINTS", "regional", null));
@@ -57,11 +56,35 @@ final class PodShapes {
                 .withName(name)
                 .withImage(image)
                 .withImagePullPolicy("IfNotPresent")
+                .withArgs("--port=8080", "--metrics-port=9090", "--log-format=json")
                 .addNewPort()
                 .withName("http")
                 .withContainerPort(8080)
                 .withProtocol("TCP")
                 .endPort()
+                .addNewPort()
+                .withName("metrics")
+                .withContainerPort(9090)
+                .withProtocol("TCP")
+                .endPort()
+                .withNewLifecycle()
+                .withNewPreStop()
+                .withNewExec()
+                .withCommand("/bin/sh", "-c", "sleep 10")
+                .endExec()
+                .endPreStop()
+                .endLifecycle()
+                .withNewStartupProbe()
+                .withNewHttpGet()
+                .withPath("/health")
+                .withPort(new IntOrString("http"))
+                .withScheme("HTTP")
+                .endHttpGet()
+                .withPeriodSeconds(5)
+                .withTimeoutSeconds(1)
+                .withSuccessThreshold(1)
+                .withFailureThreshold(30)
+                .endStartupProbe()
                 .withEnv(env)
                 .withNewResources()
                 .addToRequests("cpu", new Quantity(cpu))
