@@ -113,7 +113,29 @@ class DrillOverheadBenchmark {
                             + calls.get(calls.size() - 1).values().stream()
                                     .mapToLong(Long::longValue)
                                     .sum());
+            figure("P2.overhead", warm.get(warm.size() / 2), "ms", 100, "harness overhead per drill, warm median");
+            figure(
+                    "P2.awsCalls",
+                    calls.get(calls.size() - 1).values().stream()
+                            .mapToLong(Long::longValue)
+                            .sum(),
+                    "calls",
+                    null,
+                    "AWS calls per drill, IMDS excluded");
         }
+    }
+
+    /** Prints one figure on the {@code [figure]} line that ci/bench.sh collects. */
+    static void figure(String id, double value, String unit, Number goal, String what) {
+        System.out.printf(
+                java.util.Locale.ROOT,
+                "[figure] {\"id\":\"%s\",\"value\":%.2f,\"unit\":\"%s\",\"goal\":%s,\"better\":\"lower\","
+                        + "\"what\":\"%s\"}%n",
+                id,
+                value,
+                unit,
+                goal,
+                what);
     }
 
     /**

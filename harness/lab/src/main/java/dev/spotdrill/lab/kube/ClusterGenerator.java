@@ -15,7 +15,8 @@ import java.util.Random;
  * <p>From a scenario YAML, {@code generate: {nodes: 50, pods: 500, seed: 1}} adds the generated instances (each
  * backing a node), workloads and daemonSets to those the scenario lists ({@link #expand(JsonNode)}); from code,
  * {@link #generate(int, int, long)} gives the {@link ClusterSpec}. Of the M pods, the DaemonSets run one per node
- * (two DaemonSets when there are at least four pods per node, one when at least one, else none) and Deployments
+ * (two DaemonSets, aws-node and kube-proxy, when there are at least four pods per node, one when at least one,
+ * else none; one the scenario already lists is not added again) and Deployments
  * of 2 to 20 replicas in ten {@code team-N} namespaces hold the rest. Nodes and pod templates carry a {@code team}
  * label, for selectors.
  */
@@ -113,6 +114,8 @@ public final class ClusterGenerator {
             inst.put("type", type);
             inst.put("zone", z);
             inst.put("lifecycle", spot ? "spot" : "on-demand");
+            // drills may interrupt them (the guardrail's opt-in tag), as in the built-in scenarios
+            inst.putObject("tags").put("spotdrill/allowed", "true").put("team", "team-" + (i % TEAMS));
             ObjectNode node = inst.putObject("node");
             node.put("name", "ip-10-" + (20 + zone) + "-" + (i / 250) + "-" + (i % 250 + 1) + ".ec2.internal");
             ObjectNode labels = node.putObject("labels");
@@ -124,7 +127,15 @@ public final class ClusterGenerator {
         int daemonSets = pods >= 4 * nodes ? 2 : pods >= nodes ? 1 : 0;
         ArrayNode ds = array(root, "daemonSets");
         for (String name : List.of("aws-node", "kube-proxy").subList(0, daemonSets)) {
-            ds.addObject().put("namespace", "kube-system").put("name", name);
+            boolean listed = false;
+            for (JsonNode d : ds) {
+                listed |= d.path("namespace").asText("default").equals("kube-system")
+                        && d.path("name").asText().equals(name);
+            }
+            if (!listed) {
+                // a DaemonSet the scenario lists runs on the generated nodes too
+                ds.addObject().put("namespace", "kube-system").put("name", name);
+            }
         }
         int left = pods - daemonSets * nodes;
         ArrayNode workloads = array(root, "workloads");
