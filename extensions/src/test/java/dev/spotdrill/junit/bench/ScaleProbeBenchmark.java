@@ -113,7 +113,8 @@ class ScaleProbeBenchmark {
                         (heap1 - heap0) / 1e6 / PROBES,
                         "MB",
                         64,
-                        "probe heap per drill after sync (forced GC), " + PROBES + " drills");
+                        "probe heap per drill after sync (forced GC), " + PROBES + " drills, " + NODES + " nodes / "
+                                + PODS + " pods");
 
                 // P1: detection lag, API accepted -> timeline
                 long[] lags = new long[CHANGES];
@@ -144,15 +145,24 @@ class ScaleProbeBenchmark {
                 }
                 Arrays.sort(lags);
                 DrillOverheadBenchmark.figure(
-                        "P1.p50", lags[CHANGES / 2] / 1e6, "ms", null, "detection lag K8s change -> timeline, p50");
+                        "P1.p50",
+                        lags[CHANGES / 2] / 1e6,
+                        "ms",
+                        null,
+                        "detection lag K8s change -> timeline, p50, " + NODES + " nodes / " + PODS + " pods");
                 DrillOverheadBenchmark.figure(
                         "P1.p99",
                         lags[(int) Math.ceil(CHANGES * 0.99) - 1] / 1e6,
                         "ms",
                         50,
-                        "detection lag K8s change -> timeline, p99 of " + CHANGES);
+                        "detection lag K8s change -> timeline, p99 of " + CHANGES + ", " + NODES + " nodes / " + PODS
+                                + " pods");
                 DrillOverheadBenchmark.figure(
-                        "P1.max", lags[CHANGES - 1] / 1e6, "ms", null, "detection lag K8s change -> timeline, max");
+                        "P1.max",
+                        lags[CHANGES - 1] / 1e6,
+                        "ms",
+                        null,
+                        "detection lag K8s change -> timeline, max, " + NODES + " nodes / " + PODS + " pods");
             } finally {
                 probes.forEach(KubeProbe::close);
             }
