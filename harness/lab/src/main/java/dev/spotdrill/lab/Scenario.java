@@ -179,7 +179,7 @@ public record Scenario(
             own.remove("extends");
             root = merge(merged, own);
         }
-        return new Parser(source).scenario(root);
+        return new Parser(source).scenario(dev.spotdrill.lab.kube.ClusterGenerator.expand(root));
     }
 
     /** The base with the override's keys: mappings merged key by key, anything else replaced. */

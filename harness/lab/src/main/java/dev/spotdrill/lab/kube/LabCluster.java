@@ -1,7 +1,6 @@
 package dev.spotdrill.lab.kube;
 
 import dev.spotdrill.core.WorldClock;
-import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
@@ -382,14 +381,20 @@ public final class LabCluster implements AutoCloseable {
                         .withNewSpec()
                         .withNodeSelector(w.nodeSelector().isEmpty() ? null : w.nodeSelector())
                         .withTolerations(tolerations.isEmpty() ? null : tolerations)
-                        .withContainers(new ContainerBuilder()
-                                .withName(w.name())
-                                .withImage("public.ecr.aws/lab/" + w.name() + ":1.0")
-                                .withNewResources()
-                                .addToRequests("cpu", new Quantity("100m"))
-                                .addToRequests("memory", new Quantity("128Mi"))
-                                .endResources()
-                                .build())
+                        .withContainers(PodShapes.container(
+                                w.namespace(), w.name(), "public.ecr.aws/lab/" + w.name() + ":1.0", "100m", "128Mi"))
+                        .withVolumes(PodShapes.volumes())
+                        .withServiceAccountName(w.name())
+                        .withDnsPolicy("ClusterFirst")
+                        .withRestartPolicy("Always")
+                        .withSchedulerName("default-scheduler")
+                        .withTerminationGracePeriodSeconds(30L)
+                        .withEnableServiceLinks(true)
+                        .withPreemptionPolicy("PreemptLowerPriority")
+                        .withPriority(0)
+                        .withNewSecurityContext()
+                        .withFsGroup(65534L)
+                        .endSecurityContext()
                         .endSpec()
                         .endTemplate()
                         .endSpec()
@@ -445,10 +450,15 @@ public final class LabCluster implements AutoCloseable {
                         .withNewSpec()
                         .withTolerations(
                                 new TolerationBuilder().withOperator("Exists").build())
-                        .withContainers(new ContainerBuilder()
-                                .withName(ds.name())
-                                .withImage("public.ecr.aws/lab/" + ds.name() + ":1.0")
-                                .build())
+                        .withContainers(PodShapes.container(
+                                ds.namespace(), ds.name(), "public.ecr.aws/lab/" + ds.name() + ":1.0", "25m", "64Mi"))
+                        .withVolumes(PodShapes.volumes())
+                        .withServiceAccountName(ds.name())
+                        .withDnsPolicy("ClusterFirst")
+                        .withRestartPolicy("Always")
+                        .withSchedulerName("default-scheduler")
+                        .withTerminationGracePeriodSeconds(30L)
+                        .withPriorityClassName("system-node-critical")
                         .endSpec()
                         .endTemplate()
                         .endSpec()

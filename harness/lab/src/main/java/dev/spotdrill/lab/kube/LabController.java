@@ -52,8 +52,9 @@ import org.slf4j.LoggerFactory;
  * The controllers the mock API server lacks: Deployments (through ReplicaSets named {@code <deploy>-<hash>}),
  * DaemonSets, a scheduler, kubelet readiness, the NoExecute taint manager and node lifecycle. It is event
  * driven: informers on pods, nodes, Deployments and DaemonSets request a reconcile, and reconciles run one at a
- * time on a single controller thread. A reconcile reads the server (not the informer caches), so it always sees
- * its own writes.
+ * time on a single controller thread. It works from its own indexed caches (pods by node, by owner and by
+ * Deployment; nodes, Deployments, ReplicaSets and DaemonSets by name), fed by the informers and by its own writes,
+ * and a reconcile looks only at what changed since the last one: it never lists the cluster.
  */
 final class LabController implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LabController.class);
@@ -77,6 +78,36 @@ final class LabController implements AutoCloseable {
     private final AtomicInteger ipCounter = new AtomicInteger();
     private final LabFargate fargate;
     private final Set<String> schedulingReported = ConcurrentHashMap.newKeySet();
+    private static final String BY_NODE = "node";
+    private static final String BY_OWNER = "owner";
+    private static final String BY_APP = "app";
+    private static final String BY_UID = "uid";
+    /** Informer events wait here until the controller thread applies them to its caches. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> inbox =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    private final LabCache<Pod> pods = new LabCache<>(Map.of(
+            BY_NODE,
+            p -> Kube.nodeName(p) == null ? List.of() : List.of(Kube.nodeName(p)),
+            BY_OWNER,
+            p -> Kube.controller(p).map(r -> List.of(r.getUid())).orElse(List.of()),
+            BY_APP,
+            p -> labelsOf(p.getMetadata()).containsKey(APP_LABEL)
+                    ? List.of(p.getMetadata().getNamespace() + "/"
+                            + labelsOf(p.getMetadata()).get(APP_LABEL))
+                    : List.of()));
+    private final LabCache<Node> nodes = new LabCache<>(Map.of());
+    private final LabCache<Deployment> deployments = new LabCache<>(Map.of());
+    private final LabCache<ReplicaSet> replicaSets = new LabCache<>(Map.of());
+    private final LabCache<DaemonSet> daemonSets =
+            new LabCache<>(Map.of(BY_UID, d -> List.of(d.getMetadata().getUid())));
+    private Set<String> dirtyPods = new java.util.LinkedHashSet<>();
+    private Set<String> dirtyDeployments = new java.util.LinkedHashSet<>();
+    private Set<String> dirtyDaemonSets = new java.util.LinkedHashSet<>();
+    private Set<String> dirtyNodes = new java.util.LinkedHashSet<>();
+    private final Set<String> pendingPods = new java.util.LinkedHashSet<>();
+    private final Map<String, String> templateHashes = new HashMap<>();
+    private boolean everything = true;
 
     /**
      * @param events where the controller's Kubernetes events go
@@ -101,32 +132,87 @@ final class LabController implements AutoCloseable {
     }
 
     void start() {
-        ResourceEventHandler<Object> trigger = new ResourceEventHandler<>() {
-            @Override
-            public void onAdd(Object obj) {
-                requestReconcile();
-            }
-
-            @Override
-            public void onUpdate(Object oldObj, Object newObj) {
-                requestReconcile();
-            }
-
-            @Override
-            public void onDelete(Object obj, boolean deletedFinalStateUnknown) {
-                requestReconcile();
-            }
-        };
-        informers.add(client.pods().inAnyNamespace().inform(cast(trigger), 0));
-        informers.add(client.nodes().inform(cast(trigger), 0));
-        informers.add(client.apps().deployments().inAnyNamespace().inform(cast(trigger), 0));
-        informers.add(client.apps().daemonSets().inAnyNamespace().inform(cast(trigger), 0));
+        informers.add(client.pods().inAnyNamespace().inform(feed(pods, this::podChanged), 0));
+        informers.add(client.nodes().inform(feed(nodes, this::nodeChanged), 0));
+        informers.add(
+                client.apps().deployments().inAnyNamespace().inform(feed(deployments, this::deploymentChanged), 0));
+        informers.add(
+                client.apps().replicaSets().inAnyNamespace().inform(feed(replicaSets, this::replicaSetChanged), 0));
+        informers.add(client.apps().daemonSets().inAnyNamespace().inform(feed(daemonSets, this::daemonSetChanged), 0));
         requestReconcile();
     }
 
-    @SuppressWarnings("unchecked")
-    private static <T> ResourceEventHandler<T> cast(ResourceEventHandler<Object> h) {
-        return (ResourceEventHandler<T>) (ResourceEventHandler<?>) h;
+    /** An informer handler that hands each event to the controller thread, which applies it to the cache. */
+    private <T extends io.fabric8.kubernetes.api.model.HasMetadata> ResourceEventHandler<T> feed(
+            LabCache<T> cache, java.util.function.Consumer<T> changed) {
+        return new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(T obj) {
+                inbox.add(() -> {
+                    if (cache.put(obj)) {
+                        changed.accept(obj);
+                    }
+                });
+                requestReconcile();
+            }
+
+            @Override
+            public void onUpdate(T oldObj, T newObj) {
+                onAdd(newObj);
+            }
+
+            @Override
+            public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+                inbox.add(() -> {
+                    cache.deleted(obj);
+                    changed.accept(obj);
+                });
+                requestReconcile();
+            }
+        };
+    }
+
+    private void podChanged(Pod p) {
+        dirtyPods.add(LabCache.key(p));
+        String app = labelsOf(p.getMetadata()).get(APP_LABEL);
+        if (app != null) {
+            String dk = p.getMetadata().getNamespace() + "/" + app;
+            if (deployments.get(dk) != null) {
+                dirtyDeployments.add(dk);
+            }
+        }
+        Kube.controller(p).filter(r -> "DaemonSet".equals(r.getKind())).ifPresent(r -> daemonSets
+                .byIndex(BY_UID, r.getUid())
+                .forEach(d -> dirtyDaemonSets.add(LabCache.key(d))));
+    }
+
+    private void nodeChanged(Node n) {
+        dirtyNodes.add(n.getMetadata().getName());
+    }
+
+    private void deploymentChanged(Deployment d) {
+        dirtyDeployments.add(LabCache.key(d));
+    }
+
+    private void replicaSetChanged(ReplicaSet rs) {
+        List<OwnerReference> refs = rs.getMetadata().getOwnerReferences();
+        if (refs != null) {
+            refs.stream()
+                    .filter(r -> "Deployment".equals(r.getKind()))
+                    .forEach(r -> dirtyDeployments.add(rs.getMetadata().getNamespace() + "/" + r.getName()));
+        }
+    }
+
+    private void daemonSetChanged(DaemonSet ds) {
+        dirtyDaemonSets.add(LabCache.key(ds));
+    }
+
+    /** Applies the informers' events that arrived since the last call to the caches (controller thread only). */
+    private void drain() {
+        Runnable r;
+        while ((r = inbox.poll()) != null) {
+            r.run();
+        }
     }
 
     void requestReconcile() {
@@ -181,51 +267,153 @@ final class LabController implements AutoCloseable {
     // ---------------------------------------------------------------- reconcile
 
     private void reconcile() {
-        List<Pod> pods = new ArrayList<>(client.pods().inAnyNamespace().list().getItems());
-        List<Deployment> deployments =
-                client.apps().deployments().inAnyNamespace().list().getItems();
-        List<DaemonSet> daemonSets =
-                client.apps().daemonSets().inAnyNamespace().list().getItems();
-        // Nodes last: a pod list that shows an eviction then comes with a node list that shows the cordon made
-        // before it (NTH's order), so a replacement never lands on the node being drained.
-        List<Node> nodes = client.nodes().list().getItems();
-        Map<String, Node> nodeByName =
-                nodes.stream().collect(Collectors.toMap(n -> n.getMetadata().getName(), n -> n));
-
-        // The taint manager: NoExecute taints evict pods that do not tolerate them.
-        for (Pod pod : List.copyOf(pods)) {
-            Node node = nodeByName.get(Kube.nodeName(pod));
-            if (node != null && !toleratesAll(pod, node, Set.of("NoExecute"))) {
-                events.taintEviction(pod);
-                deletePod(pod, "taint manager: NoExecute taint not tolerated");
-                pods.remove(pod);
-            }
+        drain();
+        if (everything) {
+            everything = false;
+            pods.all().forEach(p -> dirtyPods.add(LabCache.key(p)));
+            deployments.all().forEach(d -> dirtyDeployments.add(LabCache.key(d)));
+            daemonSets.all().forEach(d -> dirtyDaemonSets.add(LabCache.key(d)));
+            nodes.all().forEach(n -> dirtyNodes.add(n.getMetadata().getName()));
         }
-        for (Deployment d : deployments) {
-            reconcileDeployment(d, pods);
+        Set<String> podKeys = dirtyPods;
+        Set<String> deploymentKeys = dirtyDeployments;
+        Set<String> daemonSetKeys = dirtyDaemonSets;
+        Set<String> nodeNames = dirtyNodes;
+        if (podKeys.isEmpty() && deploymentKeys.isEmpty() && daemonSetKeys.isEmpty() && nodeNames.isEmpty()) {
+            return;
         }
-        for (DaemonSet ds : daemonSets) {
-            reconcileDaemonSet(ds, nodes, pods);
-        }
-        schedulePending(nodes, pods);
-        fargate.reconcile(pods, nodes);
-        for (Pod pod : pods) {
-            armReadiness(pod, nodeByName);
-        }
-        for (Deployment d : deployments) {
-            updateDeploymentStatus(d, pods);
-        }
-        for (DaemonSet ds : daemonSets) {
-            updateDaemonSetStatus(ds, nodes, pods);
+        dirtyPods = new java.util.LinkedHashSet<>();
+        dirtyDeployments = new java.util.LinkedHashSet<>();
+        dirtyDaemonSets = new java.util.LinkedHashSet<>();
+        dirtyNodes = new java.util.LinkedHashSet<>();
+        try {
+            reconcile(podKeys, deploymentKeys, daemonSetKeys, nodeNames);
+        } catch (RuntimeException e) {
+            // what this pass did not finish is still to do
+            dirtyPods.addAll(podKeys);
+            dirtyDeployments.addAll(deploymentKeys);
+            dirtyDaemonSets.addAll(daemonSetKeys);
+            dirtyNodes.addAll(nodeNames);
+            throw e;
         }
     }
 
-    private void reconcileDeployment(Deployment d, List<Pod> pods) {
+    private void reconcile(
+            Set<String> podKeys, Set<String> deploymentKeys, Set<String> daemonSetKeys, Set<String> nodeNames) {
+
+        // The taint manager: NoExecute taints evict pods that do not tolerate them (changed pods, pods on changed
+        // nodes).
+        Map<String, Pod> touched = new LinkedHashMap<>();
+        for (String k : podKeys) {
+            Pod p = pods.get(k);
+            if (p != null) {
+                touched.put(k, p);
+            }
+        }
+        for (String n : nodeNames) {
+            for (Pod p : pods.byIndex(BY_NODE, n)) {
+                touched.put(LabCache.key(p), p);
+            }
+        }
+        for (Pod pod : List.copyOf(touched.values())) {
+            Node node = Kube.nodeName(pod) == null ? null : nodes.get(Kube.nodeName(pod));
+            if (node != null && !toleratesAll(pod, node, Set.of("NoExecute"))) {
+                events.taintEviction(pod);
+                deletePod(pod, "taint manager: NoExecute taint not tolerated");
+                touched.remove(LabCache.key(pod));
+            }
+        }
+        for (Pod p : touched.values()) {
+            if (Kube.nodeName(p) == null && p.getMetadata().getDeletionTimestamp() == null) {
+                pendingPods.add(LabCache.key(p));
+            }
+        }
+        for (String k : deploymentKeys) {
+            Deployment d = deployments.get(k);
+            if (d != null) {
+                reconcileDeployment(d);
+            }
+        }
+        List<Node> changedNodes =
+                nodeNames.stream().map(nodes::get).filter(Objects::nonNull).toList();
+        for (DaemonSet ds : List.copyOf(daemonSets.all())) {
+            if (daemonSetKeys.contains(LabCache.key(ds))) {
+                reconcileDaemonSet(ds, sortedNodes());
+            } else if (!changedNodes.isEmpty()) {
+                reconcileDaemonSet(ds, changedNodes);
+            }
+        }
+        schedulePending(!nodeNames.isEmpty());
+        reconcileFargate();
+        for (Pod p : touched.values()) {
+            Pod now = pods.get(LabCache.key(p));
+            if (now != null) {
+                armReadiness(now);
+            }
+        }
+        for (String k : deploymentKeys) {
+            Deployment d = deployments.get(k);
+            if (d != null) {
+                updateDeploymentStatus(d);
+            }
+        }
+        if (!daemonSetKeys.isEmpty() || !nodeNames.isEmpty()) {
+            int desired = (int) nodes.all().stream()
+                    .filter(n -> !LabFargate.isFargateNode(n))
+                    .count();
+            for (DaemonSet ds : List.copyOf(daemonSets.all())) {
+                updateDaemonSetStatus(ds, desired);
+            }
+        }
+        if (!dirtyPods.isEmpty()
+                || !dirtyDeployments.isEmpty()
+                || !dirtyDaemonSets.isEmpty()
+                || !dirtyNodes.isEmpty()) {
+            requestReconcile();
+        }
+    }
+
+    private List<Node> sortedNodes() {
+        return nodes.all().stream()
+                .sorted(Comparator.comparing(n -> n.getMetadata().getName()))
+                .toList();
+    }
+
+    /** The Fargate scheduler's pass, given only what it looks at: Fargate nodes, their pods and Fargate pods. */
+    private void reconcileFargate() {
+        List<Node> fargateNodes =
+                nodes.all().stream().filter(LabFargate::isFargateNode).toList();
+        List<Pod> relevant = new ArrayList<>();
+        for (Node n : fargateNodes) {
+            relevant.addAll(pods.byIndex(BY_NODE, n.getMetadata().getName()));
+        }
+        for (String k : pendingFargate) {
+            Pod p = pods.get(k);
+            if (p != null) {
+                relevant.add(p);
+            }
+        }
+        pendingFargate.removeIf(k -> {
+            Pod p = pods.get(k);
+            return p == null || Kube.nodeName(p) != null;
+        });
+        if (!fargateNodes.isEmpty() || !relevant.isEmpty()) {
+            fargate.reconcile(relevant, fargateNodes);
+        }
+    }
+
+    private final Set<String> pendingFargate = new java.util.LinkedHashSet<>();
+
+    private void reconcileDeployment(Deployment d) {
         String ns = d.getMetadata().getNamespace();
-        String hash = templateHash(d.getSpec().getTemplate());
+        String hash = templateHashes.computeIfAbsent(
+                d.getMetadata().getUid() + "@" + d.getMetadata().getGeneration(),
+                k -> templateHash(d.getSpec().getTemplate()));
         String rsName = d.getMetadata().getName() + "-" + hash;
-        ReplicaSet rs =
-                client.apps().replicaSets().inNamespace(ns).withName(rsName).get();
+        ReplicaSet rs = replicaSets.get(ns + "/" + rsName);
+        if (rs == null) {
+            rs = client.apps().replicaSets().inNamespace(ns).withName(rsName).get();
+        }
         int replicas = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
         if (rs == null) {
             rs = client.apps()
@@ -239,47 +427,38 @@ final class LabController implements AutoCloseable {
                 return r;
             });
         }
+        replicaSets.put(rs);
         String rsUid = rs.getMetadata().getUid();
-        List<Pod> current = ownedBy(pods, rsUid);
-        List<Pod> old = pods.stream()
-                .filter(p -> ns.equals(p.getMetadata().getNamespace()))
+        List<Pod> current = new ArrayList<>(pods.byIndex(BY_OWNER, rsUid));
+        List<Pod> old = pods.byIndex(BY_APP, ns + "/" + d.getMetadata().getName()).stream()
                 .filter(p -> Kube.ownedBy(p, "ReplicaSet"))
                 .filter(p -> !rsUid.equals(Kube.controller(p).get().getUid()))
                 .filter(p -> Kube.controller(p)
                         .get()
                         .getName()
                         .startsWith(d.getMetadata().getName() + "-"))
-                .filter(p -> Objects.equals(
-                        p.getMetadata().getLabels() == null
-                                ? null
-                                : p.getMetadata().getLabels().get(APP_LABEL),
-                        d.getMetadata().getName()))
                 .collect(Collectors.toList());
         // Scale the current ReplicaSet up or down.
         for (int i = current.size(); i < replicas; i++) {
-            Pod created = createPod(d, rs, hash);
-            pods.add(created);
+            createPod(d, rs, hash);
         }
         if (current.size() > replicas) {
             current.stream()
                     .sorted(Comparator.comparing((Pod p) -> Kube.nodeName(p) != null)
                             .thenComparing(Kube::isPodReady))
                     .limit(current.size() - replicas)
-                    .forEach(p -> {
-                        deletePod(p, "scale down");
-                        pods.remove(p);
-                    });
+                    .forEach(p -> deletePod(p, "scale down"));
         }
         // Roll out: old pods go as new ones turn Ready (max surge 100%, max unavailable 0).
-        long newReady = ownedBy(pods, rsUid).stream().filter(Kube::isPodReady).count();
+        long newReady =
+                pods.byIndex(BY_OWNER, rsUid).stream().filter(Kube::isPodReady).count();
         long keep = Math.max(0, replicas - newReady);
         List<Pod> oldSorted =
                 old.stream().sorted(Comparator.comparing(Kube::isPodReady)).toList();
         for (int i = 0; i < oldSorted.size() - keep; i++) {
             deletePod(oldSorted.get(i), "rollout");
-            pods.remove(oldSorted.get(i));
         }
-        updateReplicaSetStatus(rs, ownedBy(pods, rsUid));
+        updateReplicaSetStatus(rs, pods.byIndex(BY_OWNER, rsUid));
     }
 
     /** The ReplicaSet controller's status, so that {@code kubectl get rs} shows current and ready counts. */
@@ -294,7 +473,7 @@ final class LabController implements AutoCloseable {
             return;
         }
         try {
-            client.apps()
+            replicaSets.put(client.apps()
                     .replicaSets()
                     .inNamespace(rs.getMetadata().getNamespace())
                     .withName(rs.getMetadata().getName())
@@ -307,7 +486,7 @@ final class LabController implements AutoCloseable {
                                 .withObservedGeneration(rs.getMetadata().getGeneration())
                                 .build());
                         return x;
-                    });
+                    }));
         } catch (KubernetesClientException e) {
             LOG.debug("replicaset status not updated: {}", e.getMessage());
         }
@@ -374,17 +553,23 @@ final class LabController implements AutoCloseable {
                 .build();
         ensureContainer(pod, d.getMetadata().getName());
         fargate.admit(pod);
-        return client.pods()
+        PodShapes.manage(pod, "kube-controller-manager", clock.now());
+        Pod created = client.pods()
                 .inNamespace(rs.getMetadata().getNamespace())
                 .resource(pod)
                 .create();
+        pods.put(created);
+        pendingPods.add(LabCache.key(created));
+        return created;
     }
 
-    private void reconcileDaemonSet(DaemonSet ds, List<Node> nodes, List<Pod> pods) {
+    private void reconcileDaemonSet(DaemonSet ds, List<Node> candidates) {
         String uid = ds.getMetadata().getUid();
-        List<Pod> own = ownedBy(pods, uid);
-        Set<String> covered = own.stream().map(Kube::nodeName).collect(Collectors.toSet());
-        for (Node node : nodes) {
+        Set<String> covered = pods.byIndex(BY_OWNER, uid).stream()
+                .map(Kube::nodeName)
+                .filter(Objects::nonNull)
+                .collect(Collectors.toSet());
+        for (Node node : candidates) {
             String nodeName = node.getMetadata().getName();
             // EKS's own DaemonSets keep off Fargate nodes (node affinity compute-type NotIn fargate)
             if (covered.contains(nodeName)
@@ -414,55 +599,103 @@ final class LabController implements AutoCloseable {
                             : pod.getSpec().getTolerations());
             tolerations.add(new TolerationBuilder().withOperator("Exists").build());
             pod.getSpec().setTolerations(tolerations);
-            pod.setStatus(runningStatus(node));
-            pods.add(client.pods()
+            pod.setStatus(runningStatus(node, pod));
+            PodShapes.manage(pod, "kube-controller-manager", clock.now());
+            Pod created = client.pods()
                     .inNamespace(ds.getMetadata().getNamespace())
                     .resource(pod)
-                    .create());
+                    .create();
+            pods.put(created);
+            covered.add(nodeName);
+            armReadiness(created);
         }
     }
 
-    private void schedulePending(List<Node> nodes, List<Pod> pods) {
-        Map<String, Integer> load = new HashMap<>();
-        Map<String, Integer> ownerLoad = new HashMap<>();
-        for (Pod p : pods) {
-            String n = Kube.nodeName(p);
-            if (n != null) {
-                load.merge(n, 1, Integer::sum);
-                ownerLoad.merge(n + "|" + ownerKey(p), 1, Integer::sum);
-            }
+    /**
+     * The scheduler: each pending pod goes to a fitting node with the fewest pods of its owner, then the fewest
+     * pods, then the first name. The pods of one owner share a template, so the nodes that fit are found once per
+     * owner, and a priority queue hands out the nodes.
+     *
+     * @param retryAll whether nodes changed, so that pods that fitted nowhere are tried again
+     */
+    private void schedulePending(boolean retryAll) {
+        if (pendingPods.isEmpty()) {
+            return;
         }
-        for (int i = 0; i < pods.size(); i++) {
-            Pod pod = pods.get(i);
-            if (Kube.nodeName(pod) != null
-                    || pod.getMetadata().getDeletionTimestamp() != null
-                    || LabFargate.isFargatePod(pod)) {
+        Map<String, List<Pod>> byOwner = new LinkedHashMap<>();
+        for (java.util.Iterator<String> it = pendingPods.iterator(); it.hasNext(); ) {
+            String k = it.next();
+            Pod pod = pods.get(k);
+            if (pod == null || Kube.nodeName(pod) != null || pod.getMetadata().getDeletionTimestamp() != null) {
+                it.remove();
                 continue;
             }
-            String key = ownerKey(pod);
-            Node best = nodes.stream()
-                    .filter(n -> fits(pod, n))
-                    .min(Comparator.comparingInt((Node n) ->
-                                    ownerLoad.getOrDefault(n.getMetadata().getName() + "|" + key, 0))
-                            .thenComparingInt(
-                                    n -> load.getOrDefault(n.getMetadata().getName(), 0))
-                            .thenComparing(n -> n.getMetadata().getName()))
-                    .orElse(null);
-            if (best == null) {
-                // stays Pending until a node fits (node events trigger a new reconcile)
-                failedScheduling(pod, EventRecorder.SCHEDULER, EventRecorder.unschedulableMessage(pod, nodes));
+            if (LabFargate.isFargatePod(pod)) {
+                it.remove();
+                pendingFargate.add(k);
                 continue;
             }
-            String nodeName = best.getMetadata().getName();
-            Pod bound = bind(pod, best);
-            if (bound != null) {
-                events.scheduled(bound, nodeName);
-                pods.set(i, bound);
-                load.merge(nodeName, 1, Integer::sum);
-                ownerLoad.merge(nodeName + "|" + key, 1, Integer::sum);
+            String owner = Kube.controller(pod).map(OwnerReference::getUid).orElse("none|" + k);
+            byOwner.computeIfAbsent(owner, x -> new ArrayList<>()).add(pod);
+        }
+        if (byOwner.isEmpty()) {
+            return;
+        }
+        List<Node> all = sortedNodes();
+        for (Map.Entry<String, List<Pod>> group : byOwner.entrySet()) {
+            List<Pod> waiting = group.getValue();
+            Pod first = waiting.get(0);
+            boolean fresh = retryAll
+                    || waiting.stream()
+                            .anyMatch(p -> !unplaceable.contains(p.getMetadata().getUid()));
+            if (!fresh) {
+                continue;
+            }
+            List<Node> fit = all.stream().filter(n -> fits(first, n)).toList();
+            if (fit.isEmpty()) {
+                for (Pod pod : waiting) {
+                    unplaceable.add(pod.getMetadata().getUid());
+                    // stays Pending until a node fits (node events trigger a new reconcile)
+                    failedScheduling(pod, EventRecorder.SCHEDULER, EventRecorder.unschedulableMessage(pod, all));
+                }
+                continue;
+            }
+            String ownerUid = group.getKey();
+            Map<String, Integer> ownerLoad = new HashMap<>();
+            for (Pod p : pods.byIndex(BY_OWNER, ownerUid)) {
+                if (Kube.nodeName(p) != null) {
+                    ownerLoad.merge(Kube.nodeName(p), 1, Integer::sum);
+                }
+            }
+            Map<String, Integer> load = new HashMap<>();
+            for (Node n : fit) {
+                load.put(
+                        n.getMetadata().getName(),
+                        pods.byIndex(BY_NODE, n.getMetadata().getName()).size());
+            }
+            java.util.PriorityQueue<Node> queue = new java.util.PriorityQueue<>(Comparator.comparingInt(
+                            (Node n) -> ownerLoad.getOrDefault(n.getMetadata().getName(), 0))
+                    .thenComparingInt(n -> load.getOrDefault(n.getMetadata().getName(), 0))
+                    .thenComparing(n -> n.getMetadata().getName()));
+            queue.addAll(fit);
+            for (Pod pod : waiting) {
+                Node best = queue.poll();
+                String nodeName = best.getMetadata().getName();
+                Pod bound = bind(pod, best);
+                if (bound != null) {
+                    events.scheduled(bound, nodeName);
+                    pendingPods.remove(LabCache.key(pod));
+                    unplaceable.remove(pod.getMetadata().getUid());
+                    load.merge(nodeName, 1, Integer::sum);
+                    ownerLoad.merge(nodeName, 1, Integer::sum);
+                }
+                queue.add(best);
             }
         }
     }
+
+    /** Pods the scheduler found no node for; tried again when a node changes. */
+    private final Set<String> unplaceable = new java.util.HashSet<>();
 
     /** Whether the scheduler may put the pod on the node (nodeSelector, taints, cordon, readiness). */
     static boolean fits(Pod pod, Node node) {
@@ -554,24 +787,45 @@ final class LabController implements AutoCloseable {
 
     /** Binds the pod to the node (the node's kubelet starts it: Running, not Ready yet); null when that failed. */
     Pod bind(Pod pod, Node node) {
+        String nodeName = node.getMetadata().getName();
         try {
-            return client.pods()
-                    .inNamespace(pod.getMetadata().getNamespace())
-                    .withName(pod.getMetadata().getName())
-                    .edit(p -> {
-                        p.getSpec().setNodeName(node.getMetadata().getName());
-                        p.setStatus(runningStatus(node));
-                        return p;
-                    });
+            Pod next = new PodBuilder(pod).build();
+            next.getSpec().setNodeName(nodeName);
+            next.setStatus(runningStatus(node, next));
+            PodShapes.manage(next, "kube-scheduler", clock.now());
+            Pod bound;
+            try {
+                bound = client.pods()
+                        .inNamespace(pod.getMetadata().getNamespace())
+                        .resource(next)
+                        .update();
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409) {
+                    throw e;
+                }
+                bound = client.pods()
+                        .inNamespace(pod.getMetadata().getNamespace())
+                        .withName(pod.getMetadata().getName())
+                        .edit(p -> {
+                            p.getSpec().setNodeName(nodeName);
+                            p.setStatus(runningStatus(node, p));
+                            return p;
+                        });
+            }
+            pods.put(bound);
+            armReadiness(bound);
+            return bound;
         } catch (KubernetesClientException e) {
             LOG.debug("could not bind {}: {}", pod.getMetadata().getName(), e.getMessage());
             return null;
         }
     }
 
-    private io.fabric8.kubernetes.api.model.PodStatus runningStatus(Node node) {
+    private io.fabric8.kubernetes.api.model.PodStatus runningStatus(Node node, Pod pod) {
         String hostIp = internalIp(node);
         return new io.fabric8.kubernetes.api.model.PodStatusBuilder()
+                .withContainerStatuses(PodShapes.containerStatuses(pod, clock.now()))
+                .withQosClass("Burstable")
                 .withPhase("Running")
                 .withHostIP(hostIp)
                 .withPodIP("10.1." + (ipCounter.incrementAndGet() / 250 % 250) + "." + (ipCounter.get() % 250 + 1))
@@ -594,9 +848,9 @@ final class LabController implements AutoCloseable {
     }
 
     /** Kubelet: a bound, Running pod on a Ready node turns Ready after its readiness delay (world time). */
-    private void armReadiness(Pod pod, Map<String, Node> nodes) {
+    private void armReadiness(Pod pod) {
         String uid = pod.getMetadata().getUid();
-        Node node = nodes.get(Kube.nodeName(pod));
+        Node node = Kube.nodeName(pod) == null ? null : nodes.get(Kube.nodeName(pod));
         if (uid == null
                 || node == null
                 || !Kube.isNodeReady(node)
@@ -642,29 +896,38 @@ final class LabController implements AutoCloseable {
     }
 
     private void markReady(Pod armed) {
+        drain();
         String ns = armed.getMetadata().getNamespace();
         String name = armed.getMetadata().getName();
         try {
-            Pod now = client.pods().inNamespace(ns).withName(name).get();
+            Pod now = pods.get(LabCache.key(armed));
             if (now == null
                     || !Objects.equals(
                             now.getMetadata().getUid(), armed.getMetadata().getUid())) {
                 return;
             }
-            Node node = client.nodes().withName(Kube.nodeName(now)).get();
+            Node node = Kube.nodeName(now) == null ? null : nodes.get(Kube.nodeName(now));
             if (node == null || !Kube.isNodeReady(node)) {
                 readinessArmed.remove(armed.getMetadata().getUid());
                 return;
             }
-            client.pods().inNamespace(ns).withName(name).edit(p -> {
-                p.getStatus()
-                        .getConditions()
-                        .removeIf(
-                                c -> c.getType().equals("Ready") || c.getType().equals("ContainersReady"));
-                p.getStatus().getConditions().add(condition("ContainersReady", "True", null));
-                p.getStatus().getConditions().add(condition("Ready", "True", null));
-                return p;
-            });
+            Pod next = new PodBuilder(now).build();
+            ready(next);
+            Pod updated;
+            try {
+                updated = client.pods().inNamespace(ns).resource(next).update();
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409) {
+                    throw e;
+                }
+                updated = client.pods().inNamespace(ns).withName(name).edit(p -> {
+                    ready(p);
+                    return p;
+                });
+            }
+            pods.put(updated);
+            podChanged(updated);
+            requestReconcile();
         } catch (KubernetesClientException e) {
             // gone, or a transient failure: forget the timer so that the next reconcile arms it again if needed
             LOG.debug("pod {}/{} not marked Ready: {}", ns, name, e.getMessage());
@@ -673,17 +936,32 @@ final class LabController implements AutoCloseable {
         }
     }
 
-    private void updateDeploymentStatus(Deployment d, List<Pod> pods) {
+    private void ready(Pod p) {
+        if (p.getStatus().getConditions() == null) {
+            p.getStatus().setConditions(new ArrayList<>());
+        }
+        p.getStatus()
+                .getConditions()
+                .removeIf(c -> c.getType().equals("Ready") || c.getType().equals("ContainersReady"));
+        p.getStatus().getConditions().add(condition("ContainersReady", "True", null));
+        p.getStatus().getConditions().add(condition("Ready", "True", null));
+        if (p.getStatus().getContainerStatuses() != null) {
+            p.getStatus().getContainerStatuses().forEach(s -> s.setReady(true));
+        }
+        PodShapes.manage(p, "kubelet", clock.now());
+    }
+
+    private void updateDeploymentStatus(Deployment d) {
         String ns = d.getMetadata().getNamespace();
         String name = d.getMetadata().getName();
-        String hash = templateHash(d.getSpec().getTemplate());
-        List<Pod> all = pods.stream()
-                .filter(p -> ns.equals(p.getMetadata().getNamespace()))
+        String hash = templateHashes.computeIfAbsent(
+                d.getMetadata().getUid() + "@" + d.getMetadata().getGeneration(),
+                k -> templateHash(d.getSpec().getTemplate()));
+        List<Pod> all = pods.byIndex(BY_APP, ns + "/" + name).stream()
                 .filter(p -> Kube.controller(p)
                         .map(r ->
                                 "ReplicaSet".equals(r.getKind()) && r.getName().startsWith(name + "-"))
                         .orElse(false))
-                .filter(p -> name.equals(labelsOf(p.getMetadata()).get(APP_LABEL)))
                 .toList();
         int replicas = all.size();
         int updated = (int) all.stream()
@@ -703,36 +981,39 @@ final class LabController implements AutoCloseable {
             return;
         }
         try {
-            client.apps().deployments().inNamespace(ns).withName(name).editStatus(x -> {
-                io.fabric8.kubernetes.api.model.apps.DeploymentStatus st =
-                        new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
-                                .withReplicas(replicas)
-                                .withUpdatedReplicas(updated)
-                                .withReadyReplicas(ready)
-                                .withAvailableReplicas(ready)
-                                .withUnavailableReplicas(Math.max(0, desired - ready))
-                                .withObservedGeneration(generation)
-                                .addNewCondition()
-                                .withType("Available")
-                                .withStatus(ready >= desired ? "True" : "False")
-                                .withReason(
-                                        ready >= desired ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable")
-                                .endCondition()
-                                .build();
-                x.setStatus(st);
-                return x;
-            });
+            deployments.put(
+                    client.apps().deployments().inNamespace(ns).withName(name).editStatus(x -> {
+                        io.fabric8.kubernetes.api.model.apps.DeploymentStatus st =
+                                new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
+                                        .withReplicas(replicas)
+                                        .withUpdatedReplicas(updated)
+                                        .withReadyReplicas(ready)
+                                        .withAvailableReplicas(ready)
+                                        .withUnavailableReplicas(Math.max(0, desired - ready))
+                                        .withObservedGeneration(generation)
+                                        .addNewCondition()
+                                        .withType("Available")
+                                        .withStatus(ready >= desired ? "True" : "False")
+                                        .withReason(
+                                                ready >= desired
+                                                        ? "MinimumReplicasAvailable"
+                                                        : "MinimumReplicasUnavailable")
+                                        .endCondition()
+                                        .build();
+                        x.setStatus(st);
+                        return x;
+                    }));
         } catch (KubernetesClientException e) {
             LOG.debug("deployment {}/{} status not updated: {}", ns, name, e.getMessage());
+            dirtyDeployments.add(ns + "/" + name);
+            schedule(Duration.ofMillis(200), this::requestReconcile);
         }
     }
 
-    private void updateDaemonSetStatus(DaemonSet ds, List<Node> nodes, List<Pod> pods) {
-        List<Pod> own = ownedBy(pods, ds.getMetadata().getUid());
+    private void updateDaemonSetStatus(DaemonSet ds, int desired) {
+        List<Pod> own = pods.byIndex(BY_OWNER, ds.getMetadata().getUid());
         int scheduled = own.size();
         int ready = (int) own.stream().filter(Kube::isPodReady).count();
-        int desired =
-                (int) nodes.stream().filter(n -> !LabFargate.isFargateNode(n)).count();
         io.fabric8.kubernetes.api.model.apps.DaemonSetStatus s = ds.getStatus();
         if (s != null
                 && Objects.equals(s.getCurrentNumberScheduled(), scheduled)
@@ -741,7 +1022,7 @@ final class LabController implements AutoCloseable {
             return;
         }
         try {
-            client.apps()
+            daemonSets.put(client.apps()
                     .daemonSets()
                     .inNamespace(ds.getMetadata().getNamespace())
                     .withName(ds.getMetadata().getName())
@@ -755,7 +1036,7 @@ final class LabController implements AutoCloseable {
                                 .withNumberMisscheduled(0)
                                 .build());
                         return x;
-                    });
+                    }));
         } catch (KubernetesClientException e) {
             LOG.debug("daemonset status not updated: {}", e.getMessage());
         }
@@ -771,7 +1052,7 @@ final class LabController implements AutoCloseable {
         schedule(Duration.ZERO, () -> {
             events.nodeNotReady(nodeName);
             try {
-                client.nodes().withName(nodeName).editStatus(n -> {
+                nodes.put(client.nodes().withName(nodeName).editStatus(n -> {
                     for (NodeCondition c : n.getStatus().getConditions()) {
                         if ("Ready".equals(c.getType())) {
                             c.setStatus("False");
@@ -791,10 +1072,10 @@ final class LabController implements AutoCloseable {
                             .build());
                     n.getSpec().setTaints(taints);
                     return n;
-                });
+                }));
                 for (Pod pod : podsOn(nodeName)) {
                     try {
-                        client.pods()
+                        pods.put(client.pods()
                                 .inNamespace(pod.getMetadata().getNamespace())
                                 .withName(pod.getMetadata().getName())
                                 .edit(p -> {
@@ -808,7 +1089,7 @@ final class LabController implements AutoCloseable {
                                         });
                                     }
                                     return p;
-                                });
+                                }));
                     } catch (KubernetesClientException e) {
                         LOG.debug("pod already gone: {}", e.getMessage());
                     }
@@ -829,14 +1110,19 @@ final class LabController implements AutoCloseable {
             LOG.debug("node {} kept NotReady (fault {})", nodeName, LabCluster.KEEP_DEAD_NODES);
         } else {
             client.nodes().withName(nodeName).delete();
+            drain();
+            Node gone = nodes.get(nodeName);
+            if (gone != null) {
+                nodes.forget(gone);
+            }
         }
         requestReconcile();
     }
 
+    /** The pods bound to the node, as the controller's cache knows them (controller thread only). */
     List<Pod> podsOn(String nodeName) {
-        return client.pods().inAnyNamespace().list().getItems().stream()
-                .filter(p -> nodeName.equals(Kube.nodeName(p)))
-                .toList();
+        drain();
+        return List.copyOf(pods.byIndex(BY_NODE, nodeName));
     }
 
     // ---------------------------------------------------------------- helpers
@@ -855,6 +1141,8 @@ final class LabController implements AutoCloseable {
         } catch (KubernetesClientException e) {
             LOG.debug("pod delete failed: {}", e.getMessage());
         }
+        pods.forget(pod);
+        pendingPods.remove(LabCache.key(pod));
     }
 
     private static List<Pod> ownedBy(List<Pod> pods, String ownerUid) {

@@ -1,0 +1,293 @@
+package dev.spotdrill.lab.kube;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.FieldsV1;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
+import io.fabric8.kubernetes.api.model.ManagedFieldsEntryBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The shape of a real EKS pod, so that the lab's pods weigh what real ones do (8–12 KB of JSON): containers with EKS
+ * Pod Identity's environment, probes and limits; the projected service-account token volumes that admission adds;
+ * the kubelet's containerStatuses; and managedFields entries for each manager that writes the pod.
+ */
+final class PodShapes {
+    static final String ACCOUNT_ID = "111122223333";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    private PodShapes() {}
+
+    /** An application container as EKS runs it: image, ports, env (own and Pod Identity's), probes, mounts. */
+    static Container container(String namespace, String name, String image, String cpu, String memory) {
+        List<EnvVar> env = new ArrayList<>();
+        env.add(fieldRef("POD_NAME", "metadata.name"));
+        env.add(fieldRef("POD_NAMESPACE", "metadata.namespace"));
+        env.add(fieldRef("NODE_NAME", "spec.nodeName"));
+        env.add(new EnvVar("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError", null));
+        env.add(new EnvVar("OTEL_EXPORTER_OTLP_ENDPOINT", "http://otel-collector.observability:4317", null));
+        env.add(new EnvVar("AWS_STS_REGIONAL_ENDPOINTS", "regional", null));
+        env.add(new EnvVar("AWS_DEFAULT_REGION", "us-east-1", null));
+        env.add(new EnvVar("AWS_REGION", "us-east-1", null));
+        env.add(new EnvVar("AWS_ROLE_ARN", "arn:aws:iam::" + ACCOUNT_ID + ":role/" + namespace + "-" + name, null));
+        env.add(new EnvVar(
+                "AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/secrets/eks.amazonaws.com/serviceaccount/token", null));
+        return new ContainerBuilder()
+                .withName(name)
+                .withImage(image)
+                .withImagePullPolicy("IfNotPresent")
+                .withArgs("--port=8080", "--metrics-port=9090", "--log-format=json")
+                .addNewPort()
+                .withName("http")
+                .withContainerPort(8080)
+                .withProtocol("TCP")
+                .endPort()
+                .addNewPort()
+                .withName("metrics")
+                .withContainerPort(9090)
+                .withProtocol("TCP")
+                .endPort()
+                .withNewLifecycle()
+                .withNewPreStop()
+                .withNewExec()
+                .withCommand("/bin/sh", "-c", "sleep 10")
+                .endExec()
+                .endPreStop()
+                .endLifecycle()
+                .withNewStartupProbe()
+                .withNewHttpGet()
+                .withPath("/health")
+                .withPort(new IntOrString("http"))
+                .withScheme("HTTP")
+                .endHttpGet()
+                .withPeriodSeconds(5)
+                .withTimeoutSeconds(1)
+                .withSuccessThreshold(1)
+                .withFailureThreshold(30)
+                .endStartupProbe()
+                .withEnv(env)
+                .withNewResources()
+                .addToRequests("cpu", new Quantity(cpu))
+                .addToRequests("memory", new Quantity(memory))
+                .addToLimits("memory", new Quantity(memory))
+                .endResources()
+                .withNewReadinessProbe()
+                .withNewHttpGet()
+                .withPath("/ready")
+                .withPort(new IntOrString("http"))
+                .withScheme("HTTP")
+                .endHttpGet()
+                .withPeriodSeconds(10)
+                .withTimeoutSeconds(1)
+                .withSuccessThreshold(1)
+                .withFailureThreshold(3)
+                .endReadinessProbe()
+                .withNewLivenessProbe()
+                .withNewHttpGet()
+                .withPath("/health")
+                .withPort(new IntOrString("http"))
+                .withScheme("HTTP")
+                .endHttpGet()
+                .withInitialDelaySeconds(15)
+                .withPeriodSeconds(20)
+                .withTimeoutSeconds(1)
+                .withSuccessThreshold(1)
+                .withFailureThreshold(3)
+                .endLivenessProbe()
+                .withVolumeMounts(
+                        new VolumeMountBuilder()
+                                .withName("kube-api-access")
+                                .withMountPath("/var/run/secrets/kubernetes.io/serviceaccount")
+                                .withReadOnly(true)
+                                .build(),
+                        new VolumeMountBuilder()
+                                .withName("aws-iam-token")
+                                .withMountPath("/var/run/secrets/eks.amazonaws.com/serviceaccount")
+                                .withReadOnly(true)
+                                .build())
+                .withTerminationMessagePath("/dev/termination-log")
+                .withTerminationMessagePolicy("File")
+                .withNewSecurityContext()
+                .withAllowPrivilegeEscalation(false)
+                .withReadOnlyRootFilesystem(true)
+                .withRunAsNonRoot(true)
+                .endSecurityContext()
+                .build();
+    }
+
+    private static EnvVar fieldRef(String name, String path) {
+        return new EnvVarBuilder()
+                .withName(name)
+                .withNewValueFrom()
+                .withNewFieldRef()
+                .withApiVersion("v1")
+                .withFieldPath(path)
+                .endFieldRef()
+                .endValueFrom()
+                .build();
+    }
+
+    /** The projected volumes EKS admission adds: the service-account token, CA and namespace; the IRSA token. */
+    static List<Volume> volumes() {
+        Volume api = new VolumeBuilder()
+                .withName("kube-api-access")
+                .withNewProjected()
+                .withDefaultMode(420)
+                .addNewSource()
+                .withNewServiceAccountToken()
+                .withExpirationSeconds(3607L)
+                .withPath("token")
+                .endServiceAccountToken()
+                .endSource()
+                .addNewSource()
+                .withNewConfigMap()
+                .withName("kube-root-ca.crt")
+                .addNewItem()
+                .withKey("ca.crt")
+                .withPath("ca.crt")
+                .endItem()
+                .endConfigMap()
+                .endSource()
+                .addNewSource()
+                .withNewDownwardAPI()
+                .addNewItem()
+                .withPath("namespace")
+                .withNewFieldRef()
+                .withApiVersion("v1")
+                .withFieldPath("metadata.namespace")
+                .endFieldRef()
+                .endItem()
+                .endDownwardAPI()
+                .endSource()
+                .endProjected()
+                .build();
+        Volume irsa = new VolumeBuilder()
+                .withName("aws-iam-token")
+                .withNewProjected()
+                .withDefaultMode(420)
+                .addNewSource()
+                .withNewServiceAccountToken()
+                .withAudience("sts.amazonaws.com")
+                .withExpirationSeconds(86400L)
+                .withPath("token")
+                .endServiceAccountToken()
+                .endSource()
+                .endProjected()
+                .build();
+        return List.of(api, irsa);
+    }
+
+    /** The kubelet's status of each container: running since now, not ready yet. */
+    static List<ContainerStatus> containerStatuses(Pod pod, Instant now) {
+        List<ContainerStatus> out = new ArrayList<>();
+        if (pod.getSpec() == null || pod.getSpec().getContainers() == null) {
+            return out;
+        }
+        for (Container c : pod.getSpec().getContainers()) {
+            String id = Kube.sha256Hex(pod.getMetadata().getName() + "/" + c.getName());
+            String image = c.getImage() == null ? "public.ecr.aws/lab/" + c.getName() + ":latest" : c.getImage();
+            out.add(new ContainerStatusBuilder()
+                    .withName(c.getName())
+                    .withImage(image)
+                    .withImageID(image.replaceAll(":[^:/]*$", "") + "@sha256:" + Kube.sha256Hex(image))
+                    .withContainerID("containerd://" + id)
+                    .withReady(false)
+                    .withStarted(true)
+                    .withRestartCount(0)
+                    .withNewState()
+                    .withNewRunning()
+                    .withStartedAt(now.toString())
+                    .endRunning()
+                    .endState()
+                    .build());
+        }
+        return out;
+    }
+
+    /**
+     * Records that the manager wrote the pod: its managedFields entry (operation Update, FieldsV1 of what it owns)
+     * replaces the manager's earlier one. The controller manager owns metadata and spec; the scheduler and the
+     * kubelet own status, through the status subresource.
+     */
+    static void manage(Pod pod, String manager, Instant now) {
+        JsonNode tree = JSON.valueToTree(pod);
+        ObjectNode fields = NODES.objectNode();
+        String subresource = null;
+        if (manager.equals("kube-controller-manager")) {
+            ObjectNode meta = fields.putObject("f:metadata");
+            for (String f : List.of("generateName", "labels", "annotations", "ownerReferences")) {
+                if (tree.path("metadata").has(f)) {
+                    meta.set("f:" + f, fieldsOf(tree.path("metadata").get(f)));
+                }
+            }
+            fields.set("f:spec", fieldsOf(tree.path("spec")));
+        } else {
+            subresource = "status";
+            fields.set("f:status", fieldsOf(tree.path("status")));
+        }
+        List<ManagedFieldsEntry> entries = new ArrayList<>(
+                pod.getMetadata().getManagedFields() == null
+                        ? List.of()
+                        : pod.getMetadata().getManagedFields());
+        entries.removeIf(e -> manager.equals(e.getManager()));
+        FieldsV1 v1 = new FieldsV1();
+        Map<String, Object> map = JSON.convertValue(fields, Map.class);
+        map.forEach(v1::setAdditionalProperty);
+        entries.add(new ManagedFieldsEntryBuilder()
+                .withApiVersion("v1")
+                .withFieldsType("FieldsV1")
+                .withFieldsV1(v1)
+                .withManager(manager)
+                .withOperation("Update")
+                .withSubresource(subresource)
+                .withTime(ApiStore.timestamp(now))
+                .build());
+        pod.getMetadata().setManagedFields(entries);
+    }
+
+    /** The FieldsV1 form of a JSON value: objects by {@code f:} field, keyed lists by {@code k:}, the rest as {}. */
+    static JsonNode fieldsOf(JsonNode v) {
+        ObjectNode out = NODES.objectNode();
+        if (v.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                out.set("f:" + e.getKey(), fieldsOf(e.getValue()));
+            }
+        } else if (v.isArray()) {
+            ArrayNode a = (ArrayNode) v;
+            for (JsonNode item : a) {
+                String keyField = item.has("name") ? "name" : item.has("type") ? "type" : null;
+                if (item.isObject() && keyField != null) {
+                    ObjectNode k =
+                            NODES.objectNode().put(keyField, item.get(keyField).asText());
+                    ObjectNode entry = (ObjectNode) fieldsOf(item);
+                    entry.set(".", NODES.objectNode());
+                    out.set("k:" + k, entry);
+                } else if (item.isValueNode()) {
+                    out.set("v:" + item, NODES.objectNode());
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,91 @@
+package dev.spotdrill.lab.kube;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.spotdrill.core.WorldClock;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * L1: how long a generated cluster takes from start to every pod Ready (each Deployment's readyReplicas at its
+ * replicas, each DaemonSet's numberReady at its desired count), wall time, printed as {@code [figure]} lines. The
+ * 2,000-node / 20,000-pod run must be Ready within {@code -Dbench.ready2000.bound} (ISO duration, default PT10M);
+ * the 5,000 / 50,000 one is measured against the 60 s goal. Run with {@code -Dspotdrill.excludedGroups=
+ * -Dtest=LabScaleBenchmark}.
+ */
+@Tag("benchmark")
+class LabScaleBenchmark {
+    private static final Duration BOUND_2000 = Duration.parse(System.getProperty("bench.ready2000.bound", "PT10M"));
+
+    @Test
+    void twoThousandNodesAndTwentyThousandPodsTurnReadyWithinTheBound() {
+        double s = ready(2_000, 20_000, BOUND_2000);
+        figure("L1.ready2000", s, "s", 60, "2,000 nodes / 20,000 pods Ready, wall");
+        assertThat(s).isLessThan(BOUND_2000.toSeconds());
+    }
+
+    @Test
+    void fiveThousandNodesAndFiftyThousandPods() {
+        double s = ready(5_000, 50_000, Duration.ofMinutes(20));
+        figure("L1.ready5000", s, "s", 60, "5,000 nodes / 50,000 pods Ready, wall");
+    }
+
+    /** Starts the generated cluster and waits until it is Ready; the wall seconds from the start. */
+    static double ready(int nodes, int pods, Duration bound) {
+        ClusterSpec spec =
+                ClusterGenerator.generate(nodes, pods, 1).withTerminationHandler(TerminationHandlerSpec.disabled());
+        long t0 = System.nanoTime();
+        try (LabCluster cluster = LabCluster.start(spec, WorldClock.paced(Instant.now(), 60), id -> null)) {
+            KubernetesClient c = cluster.client();
+            await().atMost(bound).pollInterval(Duration.ofSeconds(1)).until(() -> allReady(c, spec));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            long ready = c.pods().inAnyNamespace().list().getItems().stream()
+                    .filter(Kube::isPodReady)
+                    .count();
+            assertThat(ready).isEqualTo(pods);
+            return seconds;
+        }
+    }
+
+    private static boolean allReady(KubernetesClient c, ClusterSpec spec) {
+        List<Deployment> ds = c.apps().deployments().inAnyNamespace().list().getItems();
+        if (ds.size() != spec.workloads().size()) {
+            return false;
+        }
+        for (Deployment d : ds) {
+            if (d.getStatus() == null
+                    || !Objects.equals(
+                            d.getStatus().getReadyReplicas(), d.getSpec().getReplicas())) {
+                return false;
+            }
+        }
+        for (DaemonSet d : c.apps().daemonSets().inAnyNamespace().list().getItems()) {
+            if (d.getStatus() == null
+                    || !Objects.equals(
+                            d.getStatus().getNumberReady(), spec.nodes().size())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static void figure(String id, double value, String unit, Number goal, String what) {
+        System.out.printf(
+                Locale.ROOT,
+                "[figure] {\"id\":\"%s\",\"value\":%.2f,\"unit\":\"%s\",\"goal\":%s,\"better\":\"lower\",\"what\":\"%s\"}%n",
+                id,
+                value,
+                unit,
+                goal,
+                what);
+    }
+}
