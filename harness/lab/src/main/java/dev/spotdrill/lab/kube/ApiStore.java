@@ -126,7 +126,19 @@ final class ApiStore {
      * workloads, generation; a {@code generateName} gets a random suffix.
      */
     synchronized ObjectNode create(ApiResources.Type type, String namespace, ObjectNode body) {
-        ObjectNode o = body.deepCopy();
+        return insert(type, namespace, body.deepCopy());
+    }
+
+    /**
+     * As {@link #create}, for a body the caller hands over: it is stored as it is (its top level and metadata are
+     * completed in place), so that the lab's controller can store pods whose spec is one tree shared by the pods of
+     * a ReplicaSet. Stored trees are never modified in place, so the sharing is safe.
+     */
+    synchronized ObjectNode createOwned(ApiResources.Type type, String namespace, ObjectNode body) {
+        return insert(type, namespace, body);
+    }
+
+    private ObjectNode insert(ApiResources.Type type, String namespace, ObjectNode o) {
         ObjectNode meta = meta(type, o);
         String name = meta.path("name").asText("");
         if (name.isEmpty()) {
@@ -174,7 +186,25 @@ final class ApiStore {
     synchronized ObjectNode update(
             ApiResources.Type type, String namespace, String name, UnaryOperator<ObjectNode> change) {
         ObjectNode current = require(type, namespace, name);
-        ObjectNode next = change.apply(current.deepCopy());
+        return update(type, namespace, name, current, change.apply(current.deepCopy()));
+    }
+
+    /**
+     * As {@link #update}, but the function gets a shallow copy: its own top level and metadata, and the stored
+     * object's other subtrees, which it must replace rather than change in place (stored trees are never modified
+     * in place). The lab's controller writes a pod's status this way without copying its spec.
+     */
+    synchronized ObjectNode patch(
+            ApiResources.Type type, String namespace, String name, UnaryOperator<ObjectNode> change) {
+        ObjectNode current = require(type, namespace, name);
+        ObjectNode copy = NODES.objectNode();
+        current.fields().forEachRemaining(e -> copy.set(e.getKey(), e.getValue()));
+        copy.set("metadata", current.get("metadata").deepCopy());
+        return update(type, namespace, name, current, change.apply(copy));
+    }
+
+    private ObjectNode update(
+            ApiResources.Type type, String namespace, String name, ObjectNode current, ObjectNode next) {
         if (next == null || !next.isObject()) {
             throw ApiException.badRequest("the update of " + type.qualified() + " \"" + name + "\" is not an object");
         }

@@ -36,7 +36,7 @@ final class LabCache<T extends HasMetadata> {
                 : ns + "/" + o.getMetadata().getName();
     }
 
-    private static long rv(HasMetadata o) {
+    static long rv(HasMetadata o) {
         String v = o.getMetadata().getResourceVersion();
         try {
             return v == null ? 0 : Long.parseLong(v);
@@ -98,6 +98,12 @@ final class LabCache<T extends HasMetadata> {
 
     int size() {
         return byKey.size();
+    }
+
+    /** How many objects have the index value. */
+    int count(String index, String value) {
+        Set<String> keys = indexes.get(index).get(value);
+        return keys == null ? 0 : keys.size();
     }
 
     /** The objects whose index value is the key, in no particular order. */

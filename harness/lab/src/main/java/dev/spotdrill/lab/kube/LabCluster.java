@@ -62,6 +62,9 @@ public final class LabCluster implements AutoCloseable {
     private final PodLogs podLogs = new PodLogs();
     private final URI masterUrl;
     private final KubernetesClient client;
+    /** The lab's own components' in-process access to the API server's storage. */
+    private final LabApi labApi;
+
     private final KubernetesClient handlerClient;
     private final ScheduledExecutorService controllerExecutor;
     private final ScheduledExecutorService handlerExecutor;
@@ -107,8 +110,9 @@ public final class LabCluster implements AutoCloseable {
                 clock,
                 activeFaults,
                 spec.nodes().stream().map(NodeSpec::zone).distinct().sorted().toList());
+        this.labApi = new LabApi(api.store());
         this.controller = new LabController(
-                client,
+                labApi,
                 clock,
                 controllerExecutor,
                 spec.nodeDeletionDelay(),
@@ -329,7 +333,7 @@ public final class LabCluster implements AutoCloseable {
                 .endNodeInfo()
                 .endStatus()
                 .build();
-        client.nodes().resource(node).create();
+        labApi.create(node);
         api.events().registeredNode(n.name());
         nodeByInstance.put(n.instanceId(), n.name());
     }
@@ -355,56 +359,48 @@ public final class LabCluster implements AutoCloseable {
                         .withEffect(t.effect().isEmpty() ? null : t.effect())
                         .build())
                 .toList();
-        client.apps()
-                .deployments()
-                .inNamespace(w.namespace())
-                .resource(new DeploymentBuilder()
-                        .withNewMetadata()
-                        .withName(w.name())
-                        .withNamespace(w.namespace())
-                        .withUid(UUID.randomUUID().toString())
-                        .withLabels(labels)
-                        .withGeneration(1L)
-                        .endMetadata()
-                        .withNewSpec()
-                        .withReplicas(w.replicas())
-                        .withNewSelector()
-                        .withMatchLabels(labels)
-                        .endSelector()
-                        .withNewTemplate()
-                        .withNewMetadata()
-                        .withLabels(templateLabels)
-                        .withAnnotations(Map.of(
-                                Kube.READINESS_DELAY_ANNOTATION,
-                                w.readinessDelay().toString()))
-                        .endMetadata()
-                        .withNewSpec()
-                        .withNodeSelector(w.nodeSelector().isEmpty() ? null : w.nodeSelector())
-                        .withTolerations(tolerations.isEmpty() ? null : tolerations)
-                        .withContainers(PodShapes.container(
-                                w.namespace(), w.name(), "public.ecr.aws/lab/" + w.name() + ":1.0", "100m", "128Mi"))
-                        .withVolumes(PodShapes.volumes())
-                        .withServiceAccountName(w.name())
-                        .withDnsPolicy("ClusterFirst")
-                        .withRestartPolicy("Always")
-                        .withSchedulerName("default-scheduler")
-                        .withTerminationGracePeriodSeconds(30L)
-                        .withEnableServiceLinks(true)
-                        .withPreemptionPolicy("PreemptLowerPriority")
-                        .withPriority(0)
-                        .withNewSecurityContext()
-                        .withFsGroup(65534L)
-                        .endSecurityContext()
-                        .endSpec()
-                        .endTemplate()
-                        .endSpec()
-                        .build())
-                .create();
-        w.pdb().ifPresent(p -> client.policy()
-                .v1()
-                .podDisruptionBudget()
-                .inNamespace(w.namespace())
-                .resource(new PodDisruptionBudgetBuilder()
+        labApi.create(new DeploymentBuilder()
+                .withNewMetadata()
+                .withName(w.name())
+                .withNamespace(w.namespace())
+                .withUid(UUID.randomUUID().toString())
+                .withLabels(labels)
+                .withGeneration(1L)
+                .endMetadata()
+                .withNewSpec()
+                .withReplicas(w.replicas())
+                .withNewSelector()
+                .withMatchLabels(labels)
+                .endSelector()
+                .withNewTemplate()
+                .withNewMetadata()
+                .withLabels(templateLabels)
+                .withAnnotations(Map.of(
+                        Kube.READINESS_DELAY_ANNOTATION, w.readinessDelay().toString()))
+                .endMetadata()
+                .withNewSpec()
+                .withNodeSelector(w.nodeSelector().isEmpty() ? null : w.nodeSelector())
+                .withTolerations(tolerations.isEmpty() ? null : tolerations)
+                .withContainers(PodShapes.container(
+                        w.namespace(), w.name(), "public.ecr.aws/lab/" + w.name() + ":1.0", "100m", "128Mi"))
+                .withVolumes(PodShapes.volumes())
+                .withServiceAccountName(w.name())
+                .withDnsPolicy("ClusterFirst")
+                .withRestartPolicy("Always")
+                .withSchedulerName("default-scheduler")
+                .withTerminationGracePeriodSeconds(30L)
+                .withEnableServiceLinks(true)
+                .withPreemptionPolicy("PreemptLowerPriority")
+                .withPriority(0)
+                .withNewSecurityContext()
+                .withFsGroup(65534L)
+                .endSecurityContext()
+                .endSpec()
+                .endTemplate()
+                .endSpec()
+                .build());
+        w.pdb()
+                .ifPresent(p -> labApi.create(new PodDisruptionBudgetBuilder()
                         .withNewMetadata()
                         .withName(w.name() + "-pdb")
                         .withNamespace(w.namespace())
@@ -418,8 +414,7 @@ public final class LabCluster implements AutoCloseable {
                         .withMatchLabels(labels)
                         .endSelector()
                         .endSpec()
-                        .build())
-                .create());
+                        .build()));
     }
 
     private static IntOrString intOrString(String v) {
@@ -428,42 +423,37 @@ public final class LabCluster implements AutoCloseable {
 
     private void createDaemonSet(DaemonSetSpec ds) {
         Map<String, String> labels = Map.of(LabController.APP_LABEL, ds.name());
-        client.apps()
-                .daemonSets()
-                .inNamespace(ds.namespace())
-                .resource(new DaemonSetBuilder()
-                        .withNewMetadata()
-                        .withName(ds.name())
-                        .withNamespace(ds.namespace())
-                        .withUid(UUID.randomUUID().toString())
-                        .withLabels(labels)
-                        .endMetadata()
-                        .withNewSpec()
-                        .withNewSelector()
-                        .withMatchLabels(labels)
-                        .endSelector()
-                        .withNewTemplate()
-                        .withNewMetadata()
-                        .withLabels(labels)
-                        .withAnnotations(Map.of(Kube.READINESS_DELAY_ANNOTATION, "PT2S"))
-                        .endMetadata()
-                        .withNewSpec()
-                        .withTolerations(
-                                new TolerationBuilder().withOperator("Exists").build())
-                        .withContainers(PodShapes.container(
-                                ds.namespace(), ds.name(), "public.ecr.aws/lab/" + ds.name() + ":1.0", "25m", "64Mi"))
-                        .withVolumes(PodShapes.volumes())
-                        .withServiceAccountName(ds.name())
-                        .withDnsPolicy("ClusterFirst")
-                        .withRestartPolicy("Always")
-                        .withSchedulerName("default-scheduler")
-                        .withTerminationGracePeriodSeconds(30L)
-                        .withPriorityClassName("system-node-critical")
-                        .endSpec()
-                        .endTemplate()
-                        .endSpec()
-                        .build())
-                .create();
+        labApi.create(new DaemonSetBuilder()
+                .withNewMetadata()
+                .withName(ds.name())
+                .withNamespace(ds.namespace())
+                .withUid(UUID.randomUUID().toString())
+                .withLabels(labels)
+                .endMetadata()
+                .withNewSpec()
+                .withNewSelector()
+                .withMatchLabels(labels)
+                .endSelector()
+                .withNewTemplate()
+                .withNewMetadata()
+                .withLabels(labels)
+                .withAnnotations(Map.of(Kube.READINESS_DELAY_ANNOTATION, "PT2S"))
+                .endMetadata()
+                .withNewSpec()
+                .withTolerations(new TolerationBuilder().withOperator("Exists").build())
+                .withContainers(PodShapes.container(
+                        ds.namespace(), ds.name(), "public.ecr.aws/lab/" + ds.name() + ":1.0", "25m", "64Mi"))
+                .withVolumes(PodShapes.volumes())
+                .withServiceAccountName(ds.name())
+                .withDnsPolicy("ClusterFirst")
+                .withRestartPolicy("Always")
+                .withSchedulerName("default-scheduler")
+                .withTerminationGracePeriodSeconds(30L)
+                .withPriorityClassName("system-node-critical")
+                .endSpec()
+                .endTemplate()
+                .endSpec()
+                .build());
     }
 
     private void startHandler(NodeSpec node) {

@@ -1,8 +1,10 @@
 package dev.spotdrill.lab.kube;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spotdrill.core.WorldClock;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeCondition;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
@@ -12,6 +14,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Taint;
@@ -22,10 +25,6 @@ import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSetBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -64,13 +63,12 @@ final class LabController implements AutoCloseable {
     private static final String UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable";
     private static final String POD_CHARS = "bcdfghjklmnpqrstvwxz2456789";
 
-    private final KubernetesClient client;
+    private final LabApi api;
     private final WorldClock clock;
     private final ScheduledExecutorService executor;
     private final Duration nodeDeletionDelay;
     private final EventRecorder events;
     private final BooleanSupplier keepDeadNodes;
-    private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
     private final AtomicBoolean pending = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Set<String> readinessArmed = ConcurrentHashMap.newKeySet();
@@ -83,7 +81,7 @@ final class LabController implements AutoCloseable {
     private static final String BY_APP = "app";
     private static final String BY_UID = "uid";
     /** Informer events wait here until the controller thread applies them to its caches. */
-    private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> inbox =
+    private final java.util.concurrent.ConcurrentLinkedQueue<ApiStore.Change> inbox =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     private final LabCache<Pod> pods = new LabCache<>(Map.of(
@@ -114,14 +112,14 @@ final class LabController implements AutoCloseable {
      * @param keepDeadNodes read when a dead node is due for deletion: true keeps its object (its pods still go)
      */
     LabController(
-            KubernetesClient client,
+            LabApi api,
             WorldClock clock,
             ScheduledExecutorService executor,
             Duration nodeDeletionDelay,
             EventRecorder events,
             BooleanSupplier keepDeadNodes,
             LabFargate fargate) {
-        this.client = client;
+        this.api = api;
         this.events = events;
         this.clock = clock;
         this.executor = executor;
@@ -131,45 +129,88 @@ final class LabController implements AutoCloseable {
         fargate.attach(this);
     }
 
+    /**
+     * Reads every object once, then follows the store's changes (the listener is added under the store's lock, so
+     * nothing falls between the read and the first change).
+     */
     void start() {
-        informers.add(client.pods().inAnyNamespace().inform(feed(pods, this::podChanged), 0));
-        informers.add(client.nodes().inform(feed(nodes, this::nodeChanged), 0));
-        informers.add(
-                client.apps().deployments().inAnyNamespace().inform(feed(deployments, this::deploymentChanged), 0));
-        informers.add(
-                client.apps().replicaSets().inAnyNamespace().inform(feed(replicaSets, this::replicaSetChanged), 0));
-        informers.add(client.apps().daemonSets().inAnyNamespace().inform(feed(daemonSets, this::daemonSetChanged), 0));
+        api.store().atomically(() -> {
+            for (Class<? extends HasMetadata> c :
+                    List.of(Node.class, Deployment.class, ReplicaSet.class, DaemonSet.class, Pod.class)) {
+                ApiResources.Type t = LabApi.type(c);
+                for (ObjectNode o :
+                        api.store().list(t, null, Selectors.Filter.ALL).items()) {
+                    inbox.add(new ApiStore.Change(t, 0, null, o));
+                }
+            }
+            api.store().addListener(this::changed);
+            return null;
+        });
         requestReconcile();
     }
 
-    /** An informer handler that hands each event to the controller thread, which applies it to the cache. */
-    private <T extends io.fabric8.kubernetes.api.model.HasMetadata> ResourceEventHandler<T> feed(
-            LabCache<T> cache, java.util.function.Consumer<T> changed) {
-        return new ResourceEventHandler<>() {
-            @Override
-            public void onAdd(T obj) {
-                inbox.add(() -> {
-                    if (cache.put(obj)) {
-                        changed.accept(obj);
-                    }
-                });
-                requestReconcile();
-            }
+    /** A store change (under the store's lock): queued for the controller thread. */
+    private void changed(ApiStore.Change c) {
+        if (closed.get() || !followed(c.type())) {
+            return;
+        }
+        inbox.add(c);
+        requestReconcile();
+    }
 
-            @Override
-            public void onUpdate(T oldObj, T newObj) {
-                onAdd(newObj);
-            }
+    private static boolean followed(ApiResources.Type t) {
+        return t.equals(LabApi.type(Pod.class))
+                || t.equals(LabApi.type(Node.class))
+                || t.equals(LabApi.type(Deployment.class))
+                || t.equals(LabApi.type(ReplicaSet.class))
+                || t.equals(LabApi.type(DaemonSet.class));
+    }
 
-            @Override
-            public void onDelete(T obj, boolean deletedFinalStateUnknown) {
-                inbox.add(() -> {
-                    cache.deleted(obj);
-                    changed.accept(obj);
-                });
-                requestReconcile();
-            }
-        };
+    private void apply(ApiStore.Change c) {
+        ApiResources.Type t = c.type();
+        if (t.equals(LabApi.type(Pod.class))) {
+            apply(c, pods, Pod.class, this::podChanged);
+        } else if (t.equals(LabApi.type(Node.class))) {
+            apply(c, nodes, Node.class, this::nodeChanged);
+        } else if (t.equals(LabApi.type(Deployment.class))) {
+            apply(c, deployments, Deployment.class, this::deploymentChanged);
+        } else if (t.equals(LabApi.type(ReplicaSet.class))) {
+            apply(c, replicaSets, ReplicaSet.class, this::replicaSetChanged);
+        } else if (t.equals(LabApi.type(DaemonSet.class))) {
+            apply(c, daemonSets, DaemonSet.class, this::daemonSetChanged);
+        }
+    }
+
+    /**
+     * Applies one change to a cache. A change the controller made itself is in the cache already (it stores what
+     * it writes), so the stored tree is converted only for what others changed.
+     */
+    private <T extends HasMetadata> void apply(
+            ApiStore.Change c, LabCache<T> cache, Class<T> type, java.util.function.Consumer<T> changed) {
+        ObjectNode any = c.after() != null ? c.after() : c.before();
+        com.fasterxml.jackson.databind.JsonNode meta = any.path("metadata");
+        String ns = meta.path("namespace").asText("");
+        String k = ns.isEmpty()
+                ? meta.path("name").asText()
+                : ns + "/" + meta.path("name").asText();
+        T cached = cache.get(k);
+        boolean same = cached != null
+                && meta.path("uid").asText().equals(cached.getMetadata().getUid());
+        if (c.after() == null) {
+            T gone = same ? cached : api.read(c.before(), type);
+            cache.deleted(gone);
+            changed.accept(gone);
+            return;
+        }
+        long rv = meta.path("resourceVersion").asLong(0);
+        if (same && LabCache.rv(cached) >= rv && rv > 0) {
+            changed.accept(cached);
+            return;
+        }
+        T obj = api.read(c.after(), type);
+        if (cache.put(obj)) {
+            changed.accept(obj);
+        }
     }
 
     private void podChanged(Pod p) {
@@ -209,9 +250,9 @@ final class LabController implements AutoCloseable {
 
     /** Applies the informers' events that arrived since the last call to the caches (controller thread only). */
     private void drain() {
-        Runnable r;
-        while ((r = inbox.poll()) != null) {
-            r.run();
+        ApiStore.Change c;
+        while ((c = inbox.poll()) != null) {
+            apply(c);
         }
     }
 
@@ -404,6 +445,17 @@ final class LabController implements AutoCloseable {
 
     private final Set<String> pendingFargate = new java.util.LinkedHashSet<>();
 
+    /**
+     * Runs the Fargate scheduler's pass on the controller thread, for its retries and failed provisions: a
+     * reconcile with nothing changed would skip it.
+     */
+    void fargatePass() {
+        schedule(Duration.ZERO, () -> {
+            drain();
+            reconcileFargate();
+        });
+    }
+
     private void reconcileDeployment(Deployment d) {
         String ns = d.getMetadata().getNamespace();
         String hash = templateHashes.computeIfAbsent(
@@ -412,17 +464,13 @@ final class LabController implements AutoCloseable {
         String rsName = d.getMetadata().getName() + "-" + hash;
         ReplicaSet rs = replicaSets.get(ns + "/" + rsName);
         if (rs == null) {
-            rs = client.apps().replicaSets().inNamespace(ns).withName(rsName).get();
+            rs = api.get(ReplicaSet.class, ns, rsName);
         }
         int replicas = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
         if (rs == null) {
-            rs = client.apps()
-                    .replicaSets()
-                    .inNamespace(ns)
-                    .resource(newReplicaSet(d, rsName, hash, replicas))
-                    .create();
+            rs = api.create(newReplicaSet(d, rsName, hash, replicas));
         } else if (!Objects.equals(rs.getSpec().getReplicas(), replicas)) {
-            rs = client.apps().replicaSets().inNamespace(ns).withName(rsName).edit(r -> {
+            rs = api.edit(ReplicaSet.class, ns, rsName, r -> {
                 r.getSpec().setReplicas(replicas);
                 return r;
             });
@@ -473,21 +521,17 @@ final class LabController implements AutoCloseable {
             return;
         }
         try {
-            replicaSets.put(client.apps()
-                    .replicaSets()
-                    .inNamespace(rs.getMetadata().getNamespace())
-                    .withName(rs.getMetadata().getName())
-                    .editStatus(x -> {
-                        x.setStatus(new io.fabric8.kubernetes.api.model.apps.ReplicaSetStatusBuilder()
-                                .withReplicas(count)
-                                .withFullyLabeledReplicas(count)
-                                .withReadyReplicas(ready)
-                                .withAvailableReplicas(ready)
-                                .withObservedGeneration(rs.getMetadata().getGeneration())
-                                .build());
-                        return x;
-                    }));
-        } catch (KubernetesClientException e) {
+            var st = new io.fabric8.kubernetes.api.model.apps.ReplicaSetStatusBuilder()
+                    .withReplicas(count)
+                    .withFullyLabeledReplicas(count)
+                    .withReadyReplicas(ready)
+                    .withAvailableReplicas(ready)
+                    .withObservedGeneration(rs.getMetadata().getGeneration())
+                    .build();
+            ReplicaSet next = withOwnMetadata(rs);
+            next.setStatus(st);
+            replicaSets.put(api.writeStatus(next, st));
+        } catch (ApiException e) {
             LOG.debug("replicaset status not updated: {}", e.getMessage());
         }
     }
@@ -545,19 +589,24 @@ final class LabController implements AutoCloseable {
                 .withAnnotations(annotations)
                 .withOwnerReferences(owner("apps/v1", "ReplicaSet", rs.getMetadata()))
                 .endMetadata()
-                .withSpec(t.getSpec())
                 .withNewStatus()
                 .withPhase("Pending")
                 .withConditions(condition("PodScheduled", "False", "Unschedulable"))
                 .endStatus()
                 .build();
+        // the pods of a ReplicaSet share one spec object (the controller never changes it in place)
+        PodSpec shared = sharedSpecs.get(rs.getMetadata().getUid());
+        pod.setSpec(shared != null ? shared : new io.fabric8.kubernetes.api.model.PodSpecBuilder(t.getSpec()).build());
         ensureContainer(pod, d.getMetadata().getName());
         fargate.admit(pod);
+        if (shared == null) {
+            if (sharedSpecs.size() > 20_000) {
+                sharedSpecs.clear();
+            }
+            sharedSpecs.put(rs.getMetadata().getUid(), pod.getSpec());
+        }
         PodShapes.manage(pod, "kube-controller-manager", clock.now());
-        Pod created = client.pods()
-                .inNamespace(rs.getMetadata().getNamespace())
-                .resource(pod)
-                .create();
+        Pod created = api.createPod(pod, specTree(rs.getMetadata().getUid(), pod, null));
         pods.put(created);
         pendingPods.add(LabCache.key(created));
         return created;
@@ -601,10 +650,7 @@ final class LabController implements AutoCloseable {
             pod.getSpec().setTolerations(tolerations);
             pod.setStatus(runningStatus(node, pod));
             PodShapes.manage(pod, "kube-controller-manager", clock.now());
-            Pod created = client.pods()
-                    .inNamespace(ds.getMetadata().getNamespace())
-                    .resource(pod)
-                    .create();
+            Pod created = api.createPod(pod, specTree(ds.getMetadata().getUid(), pod, nodeName));
             pods.put(created);
             covered.add(nodeName);
             armReadiness(created);
@@ -642,6 +688,17 @@ final class LabController implements AutoCloseable {
             return;
         }
         List<Node> all = sortedNodes();
+        Map<String, Integer> load = new HashMap<>();
+        for (Node n : all) {
+            load.put(
+                    n.getMetadata().getName(),
+                    pods.count(BY_NODE, n.getMetadata().getName()));
+        }
+        Comparator<Node> byLoad = Comparator.comparingInt(
+                        (Node n) -> load.get(n.getMetadata().getName()))
+                .thenComparing(n -> n.getMetadata().getName());
+        // the nodes that fit, by what decides the fit (node selector and tolerations), least loaded first
+        Map<String, java.util.TreeSet<Node>> fitting = new HashMap<>();
         for (Map.Entry<String, List<Pod>> group : byOwner.entrySet()) {
             List<Pod> waiting = group.getValue();
             Pod first = waiting.get(0);
@@ -651,7 +708,11 @@ final class LabController implements AutoCloseable {
             if (!fresh) {
                 continue;
             }
-            List<Node> fit = all.stream().filter(n -> fits(first, n)).toList();
+            java.util.TreeSet<Node> fit = fitting.computeIfAbsent(fitKey(first), k -> {
+                java.util.TreeSet<Node> t = new java.util.TreeSet<>(byLoad);
+                all.stream().filter(n -> fits(first, n)).forEach(t::add);
+                return t;
+            });
             if (fit.isEmpty()) {
                 for (Pod pod : waiting) {
                     unplaceable.add(pod.getMetadata().getUid());
@@ -660,39 +721,86 @@ final class LabController implements AutoCloseable {
                 }
                 continue;
             }
-            String ownerUid = group.getKey();
+            // each pod goes to a fitting node with the fewest pods of its owner, then the fewest pods, then the
+            // first name: the nodes without a pod of the owner, least loaded first, while there are such nodes
             Map<String, Integer> ownerLoad = new HashMap<>();
-            for (Pod p : pods.byIndex(BY_OWNER, ownerUid)) {
+            for (Pod p : pods.byIndex(BY_OWNER, group.getKey())) {
                 if (Kube.nodeName(p) != null) {
                     ownerLoad.merge(Kube.nodeName(p), 1, Integer::sum);
                 }
             }
-            Map<String, Integer> load = new HashMap<>();
-            for (Node n : fit) {
-                load.put(
-                        n.getMetadata().getName(),
-                        pods.byIndex(BY_NODE, n.getMetadata().getName()).size());
-            }
-            java.util.PriorityQueue<Node> queue = new java.util.PriorityQueue<>(Comparator.comparingInt(
-                            (Node n) -> ownerLoad.getOrDefault(n.getMetadata().getName(), 0))
-                    .thenComparingInt(n -> load.getOrDefault(n.getMetadata().getName(), 0))
-                    .thenComparing(n -> n.getMetadata().getName()));
-            queue.addAll(fit);
             for (Pod pod : waiting) {
-                Node best = queue.poll();
+                Node best = null;
+                for (Node n : fit) {
+                    if (!ownerLoad.containsKey(n.getMetadata().getName())) {
+                        best = n;
+                        break;
+                    }
+                }
+                if (best == null) {
+                    best = fit.stream()
+                            .min(Comparator.comparingInt((Node n) -> ownerLoad.getOrDefault(
+                                            n.getMetadata().getName(), 0))
+                                    .thenComparing(byLoad))
+                            .orElseThrow();
+                }
                 String nodeName = best.getMetadata().getName();
                 Pod bound = bind(pod, best);
                 if (bound != null) {
                     events.scheduled(bound, nodeName);
                     pendingPods.remove(LabCache.key(pod));
                     unplaceable.remove(pod.getMetadata().getUid());
-                    load.merge(nodeName, 1, Integer::sum);
                     ownerLoad.merge(nodeName, 1, Integer::sum);
+                    List<java.util.TreeSet<Node>> holding = new ArrayList<>();
+                    for (java.util.TreeSet<Node> t : fitting.values()) {
+                        if (t.remove(best)) {
+                            holding.add(t);
+                        }
+                    }
+                    load.merge(nodeName, 1, Integer::sum);
+                    for (java.util.TreeSet<Node> t : holding) {
+                        t.add(best);
+                    }
                 }
-                queue.add(best);
             }
         }
     }
+
+    /** What decides which nodes a pod fits: its node selector and tolerations. */
+    private static String fitKey(Pod pod) {
+        return String.valueOf(pod.getSpec().getNodeSelector()) + "|"
+                + pod.getSpec().getTolerations();
+    }
+
+    /**
+     * The stored form of a pod's spec: one tree for the pods of an owner (a 10 KB pod is mostly spec, and the store
+     * never changes a tree in place), with the pod's node when it has one from the start (a DaemonSet's).
+     */
+    private ObjectNode specTree(String ownerUid, Pod pod, String nodeName) {
+        String k = ownerUid + "|" + pod.getSpec().getSchedulerName();
+        ObjectNode shared = specTrees.get(k);
+        if (shared == null) {
+            String was = pod.getSpec().getNodeName();
+            pod.getSpec().setNodeName(null);
+            shared = (ObjectNode)
+                    api.tree(new Pod(null, null, null, pod.getSpec(), null)).get("spec");
+            pod.getSpec().setNodeName(was);
+            if (specTrees.size() > 20_000) {
+                specTrees.clear();
+            }
+            specTrees.put(k, shared);
+        }
+        if (nodeName == null) {
+            return shared;
+        }
+        ObjectNode withNode = shared.objectNode();
+        shared.fields().forEachRemaining(e -> withNode.set(e.getKey(), e.getValue()));
+        withNode.put("nodeName", nodeName);
+        return withNode;
+    }
+
+    private final Map<String, ObjectNode> specTrees = new HashMap<>();
+    private final Map<String, PodSpec> sharedSpecs = new HashMap<>();
 
     /** Pods the scheduler found no node for; tried again when a node changes. */
     private final Set<String> unplaceable = new java.util.HashSet<>();
@@ -746,7 +854,7 @@ final class LabController implements AutoCloseable {
         String name = pod.getMetadata().getName();
         String now = clock.now().toString();
         try {
-            client.pods().inNamespace(ns).withName(name).edit(p -> {
+            api.edit(Pod.class, ns, name, p -> {
                 if (p.getStatus() == null) {
                     p.setStatus(new io.fabric8.kubernetes.api.model.PodStatus());
                 }
@@ -767,7 +875,7 @@ final class LabController implements AutoCloseable {
                 return p;
             });
             events.pod(pod, "Warning", "FailedScheduling", message, scheduler);
-        } catch (KubernetesClientException e) {
+        } catch (ApiException e) {
             LOG.debug("pod {}/{}: FailedScheduling not recorded: {}", ns, name, e.getMessage());
         }
     }
@@ -789,24 +897,21 @@ final class LabController implements AutoCloseable {
     Pod bind(Pod pod, Node node) {
         String nodeName = node.getMetadata().getName();
         try {
-            Pod next = new PodBuilder(pod).build();
-            next.getSpec().setNodeName(nodeName);
+            Pod next = writable(pod, nodeName);
             next.setStatus(runningStatus(node, next));
             PodShapes.manage(next, "kube-scheduler", clock.now());
             Pod bound;
             try {
-                bound = client.pods()
-                        .inNamespace(pod.getMetadata().getNamespace())
-                        .resource(next)
-                        .update();
-            } catch (KubernetesClientException e) {
-                if (e.getCode() != 409) {
+                bound = api.writePodStatus(next, nodeName);
+            } catch (ApiException e) {
+                if (e.code != 409) {
                     throw e;
                 }
-                bound = client.pods()
-                        .inNamespace(pod.getMetadata().getNamespace())
-                        .withName(pod.getMetadata().getName())
-                        .edit(p -> {
+                bound = api.edit(
+                        Pod.class,
+                        pod.getMetadata().getNamespace(),
+                        pod.getMetadata().getName(),
+                        p -> {
                             p.getSpec().setNodeName(nodeName);
                             p.setStatus(runningStatus(node, p));
                             return p;
@@ -815,7 +920,7 @@ final class LabController implements AutoCloseable {
             pods.put(bound);
             armReadiness(bound);
             return bound;
-        } catch (KubernetesClientException e) {
+        } catch (ApiException e) {
             LOG.debug("could not bind {}: {}", pod.getMetadata().getName(), e.getMessage());
             return null;
         }
@@ -911,16 +1016,16 @@ final class LabController implements AutoCloseable {
                 readinessArmed.remove(armed.getMetadata().getUid());
                 return;
             }
-            Pod next = new PodBuilder(now).build();
+            Pod next = writable(now, null);
             ready(next);
             Pod updated;
             try {
-                updated = client.pods().inNamespace(ns).resource(next).update();
-            } catch (KubernetesClientException e) {
-                if (e.getCode() != 409) {
+                updated = api.writePodStatus(next, null);
+            } catch (ApiException e) {
+                if (e.code != 409) {
                     throw e;
                 }
-                updated = client.pods().inNamespace(ns).withName(name).edit(p -> {
+                updated = api.edit(Pod.class, ns, name, p -> {
                     ready(p);
                     return p;
                 });
@@ -928,12 +1033,45 @@ final class LabController implements AutoCloseable {
             pods.put(updated);
             podChanged(updated);
             requestReconcile();
-        } catch (KubernetesClientException e) {
+        } catch (ApiException e) {
             // gone, or a transient failure: forget the timer so that the next reconcile arms it again if needed
             LOG.debug("pod {}/{} not marked Ready: {}", ns, name, e.getMessage());
             readinessArmed.remove(armed.getMetadata().getUid());
             requestReconcile();
         }
+    }
+
+    /**
+     * A copy of the pod to change and write: its own metadata and status (conditions and container statuses
+     * included), its spec shared with the cached version unless the node is set, which gives it its own.
+     */
+    private static Pod writable(Pod pod, String nodeName) {
+        Pod next = ModelCopies.shallow(pod);
+        next.setMetadata(ModelCopies.shallow(pod.getMetadata()));
+        if (nodeName != null) {
+            PodSpec spec = ModelCopies.shallow(pod.getSpec());
+            spec.setNodeName(nodeName);
+            next.setSpec(spec);
+        }
+        io.fabric8.kubernetes.api.model.PodStatus st = pod.getStatus() == null
+                ? new io.fabric8.kubernetes.api.model.PodStatus()
+                : ModelCopies.shallow(pod.getStatus());
+        if (st.getConditions() != null) {
+            st.setConditions(new ArrayList<>(st.getConditions()));
+        }
+        if (st.getContainerStatuses() != null) {
+            st.setContainerStatuses(
+                    st.getContainerStatuses().stream().map(ModelCopies::shallow).collect(Collectors.toList()));
+        }
+        next.setStatus(st);
+        return next;
+    }
+
+    /** A shallow copy with its own metadata, to give a new status and the stored resourceVersion. */
+    private static <T extends HasMetadata> T withOwnMetadata(T o) {
+        T next = ModelCopies.shallow(o);
+        next.setMetadata(ModelCopies.shallow(o.getMetadata()));
+        return next;
     }
 
     private void ready(Pod p) {
@@ -981,29 +1119,27 @@ final class LabController implements AutoCloseable {
             return;
         }
         try {
-            deployments.put(
-                    client.apps().deployments().inNamespace(ns).withName(name).editStatus(x -> {
-                        io.fabric8.kubernetes.api.model.apps.DeploymentStatus st =
-                                new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
-                                        .withReplicas(replicas)
-                                        .withUpdatedReplicas(updated)
-                                        .withReadyReplicas(ready)
-                                        .withAvailableReplicas(ready)
-                                        .withUnavailableReplicas(Math.max(0, desired - ready))
-                                        .withObservedGeneration(generation)
-                                        .addNewCondition()
-                                        .withType("Available")
-                                        .withStatus(ready >= desired ? "True" : "False")
-                                        .withReason(
-                                                ready >= desired
-                                                        ? "MinimumReplicasAvailable"
-                                                        : "MinimumReplicasUnavailable")
-                                        .endCondition()
-                                        .build();
-                        x.setStatus(st);
-                        return x;
-                    }));
-        } catch (KubernetesClientException e) {
+            {
+                io.fabric8.kubernetes.api.model.apps.DeploymentStatus st =
+                        new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
+                                .withReplicas(replicas)
+                                .withUpdatedReplicas(updated)
+                                .withReadyReplicas(ready)
+                                .withAvailableReplicas(ready)
+                                .withUnavailableReplicas(Math.max(0, desired - ready))
+                                .withObservedGeneration(generation)
+                                .addNewCondition()
+                                .withType("Available")
+                                .withStatus(ready >= desired ? "True" : "False")
+                                .withReason(
+                                        ready >= desired ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable")
+                                .endCondition()
+                                .build();
+                Deployment next = withOwnMetadata(d);
+                next.setStatus(st);
+                deployments.put(api.writeStatus(next, st));
+            }
+        } catch (ApiException e) {
             LOG.debug("deployment {}/{} status not updated: {}", ns, name, e.getMessage());
             dirtyDeployments.add(ns + "/" + name);
             schedule(Duration.ofMillis(200), this::requestReconcile);
@@ -1022,22 +1158,18 @@ final class LabController implements AutoCloseable {
             return;
         }
         try {
-            daemonSets.put(client.apps()
-                    .daemonSets()
-                    .inNamespace(ds.getMetadata().getNamespace())
-                    .withName(ds.getMetadata().getName())
-                    .editStatus(x -> {
-                        x.setStatus(new io.fabric8.kubernetes.api.model.apps.DaemonSetStatusBuilder()
-                                .withCurrentNumberScheduled(scheduled)
-                                .withDesiredNumberScheduled(desired)
-                                .withNumberReady(ready)
-                                .withNumberAvailable(ready)
-                                .withUpdatedNumberScheduled(scheduled)
-                                .withNumberMisscheduled(0)
-                                .build());
-                        return x;
-                    }));
-        } catch (KubernetesClientException e) {
+            var st = new io.fabric8.kubernetes.api.model.apps.DaemonSetStatusBuilder()
+                    .withCurrentNumberScheduled(scheduled)
+                    .withDesiredNumberScheduled(desired)
+                    .withNumberReady(ready)
+                    .withNumberAvailable(ready)
+                    .withUpdatedNumberScheduled(scheduled)
+                    .withNumberMisscheduled(0)
+                    .build();
+            DaemonSet next = withOwnMetadata(ds);
+            next.setStatus(st);
+            daemonSets.put(api.writeStatus(next, st));
+        } catch (ApiException e) {
             LOG.debug("daemonset status not updated: {}", e.getMessage());
         }
     }
@@ -1052,7 +1184,7 @@ final class LabController implements AutoCloseable {
         schedule(Duration.ZERO, () -> {
             events.nodeNotReady(nodeName);
             try {
-                nodes.put(client.nodes().withName(nodeName).editStatus(n -> {
+                nodes.put(api.edit(Node.class, null, nodeName, n -> {
                     for (NodeCondition c : n.getStatus().getConditions()) {
                         if ("Ready".equals(c.getType())) {
                             c.setStatus("False");
@@ -1075,10 +1207,11 @@ final class LabController implements AutoCloseable {
                 }));
                 for (Pod pod : podsOn(nodeName)) {
                     try {
-                        pods.put(client.pods()
-                                .inNamespace(pod.getMetadata().getNamespace())
-                                .withName(pod.getMetadata().getName())
-                                .edit(p -> {
+                        pods.put(api.edit(
+                                Pod.class,
+                                pod.getMetadata().getNamespace(),
+                                pod.getMetadata().getName(),
+                                p -> {
                                     if (p.getStatus() != null && p.getStatus().getConditions() != null) {
                                         p.getStatus().getConditions().forEach(c -> {
                                             if (c.getType().equals("Ready")
@@ -1090,11 +1223,11 @@ final class LabController implements AutoCloseable {
                                     }
                                     return p;
                                 }));
-                    } catch (KubernetesClientException e) {
+                    } catch (ApiException e) {
                         LOG.debug("pod already gone: {}", e.getMessage());
                     }
                 }
-            } catch (KubernetesClientException e) {
+            } catch (ApiException e) {
                 LOG.warn("node {} could not be marked NotReady: {}", nodeName, e.getMessage());
             }
             schedule(clock.toWall(nodeDeletionDelay), () -> deleteNode(nodeName));
@@ -1109,7 +1242,11 @@ final class LabController implements AutoCloseable {
         if (keepDeadNodes.getAsBoolean()) {
             LOG.debug("node {} kept NotReady (fault {})", nodeName, LabCluster.KEEP_DEAD_NODES);
         } else {
-            client.nodes().withName(nodeName).delete();
+            try {
+                api.delete(Node.class, null, nodeName);
+            } catch (ApiException e) {
+                LOG.debug("node {} already gone: {}", nodeName, e.getMessage());
+            }
             drain();
             Node gone = nodes.get(nodeName);
             if (gone != null) {
@@ -1134,11 +1271,11 @@ final class LabController implements AutoCloseable {
                 pod.getMetadata().getName(),
                 why);
         try {
-            client.pods()
-                    .inNamespace(pod.getMetadata().getNamespace())
-                    .withName(pod.getMetadata().getName())
-                    .delete();
-        } catch (KubernetesClientException e) {
+            api.delete(
+                    Pod.class,
+                    pod.getMetadata().getNamespace(),
+                    pod.getMetadata().getName());
+        } catch (ApiException e) {
             LOG.debug("pod delete failed: {}", e.getMessage());
         }
         pods.forget(pod);
@@ -1205,7 +1342,7 @@ final class LabController implements AutoCloseable {
     }
 
     String templateHash(PodTemplateSpec template) {
-        String json = client.getKubernetesSerialization().asJson(template);
+        String json = api.asJson(template);
         String hex = Kube.sha256Hex(json);
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < 10; i++) {
@@ -1225,9 +1362,6 @@ final class LabController implements AutoCloseable {
 
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
-            informers.forEach(SharedIndexInformer::close);
-            informers.clear();
-        }
+        if (closed.compareAndSet(false, true)) {}
     }
 }

@@ -167,7 +167,7 @@ final class LabFargate {
         if (retryArmed.compareAndSet(false, true)) {
             controller.schedule(clock.toWall(RETRY), () -> {
                 retryArmed.set(false);
-                controller.requestReconcile();
+                controller.fargatePass();
             });
         }
     }
@@ -187,14 +187,14 @@ final class LabFargate {
         }
         if (faults().noCapacity()) {
             armed.remove(uid);
-            controller.requestReconcile();
+            controller.fargatePass();
             return;
         }
         Node node = client.nodes().resource(virtualNode()).create();
         if (controller.bind(now, node) == null) {
             armed.remove(uid);
             client.nodes().withName(node.getMetadata().getName()).delete();
-            controller.requestReconcile();
+            controller.fargatePass();
         }
     }
 

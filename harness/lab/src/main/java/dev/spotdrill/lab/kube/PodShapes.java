@@ -14,8 +14,9 @@ import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.FieldsV1;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
-import io.fabric8.kubernetes.api.model.ManagedFieldsEntryBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
@@ -230,9 +231,92 @@ final class PodShapes {
      * kubelet own status, through the status subresource.
      */
     static void manage(Pod pod, String manager, Instant now) {
+        String shape = shape(pod, manager);
+        FieldsV1 v1 = shape == null ? null : FIELDS.get(shape);
+        if (v1 == null) {
+            v1 = fieldsV1(pod, manager);
+            if (shape != null) {
+                if (FIELDS.size() > 10_000) {
+                    FIELDS.clear();
+                }
+                FIELDS.put(shape, v1);
+            }
+        }
+        String subresource = manager.equals("kube-controller-manager") ? null : "status";
+        List<ManagedFieldsEntry> entries = new ArrayList<>(
+                pod.getMetadata().getManagedFields() == null
+                        ? List.of()
+                        : pod.getMetadata().getManagedFields());
+        entries.removeIf(e -> manager.equals(e.getManager()));
+        // set, not built: a builder would copy the shared FieldsV1, and the lab stores one tree of each
+        ManagedFieldsEntry entry = new ManagedFieldsEntry();
+        entry.setApiVersion("v1");
+        entry.setFieldsType("FieldsV1");
+        entry.setFieldsV1(v1);
+        entry.setManager(manager);
+        entry.setOperation("Update");
+        entry.setSubresource(subresource);
+        entry.setTime(ApiStore.timestamp(now));
+        entries.add(entry);
+        pod.getMetadata().setManagedFields(entries);
+    }
+
+    /**
+     * The FieldsV1 entries the managers' writes give, by the shape of what they wrote: pods of one owner share their
+     * template, so their fields are the same and are computed once (a 50,000-pod lab writes each pod three times).
+     */
+    private static final Map<String, FieldsV1> FIELDS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** What decides the fields the manager owns: its owner's template and the status's parts; null for no owner. */
+    private static String shape(Pod pod, String manager) {
+        String owner = Kube.controller(pod).map(r -> r.getUid()).orElse(null);
+        if (owner == null) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder(manager).append('|').append(owner);
+        if (manager.equals("kube-controller-manager")) {
+            ObjectMeta m = pod.getMetadata();
+            sb.append('|').append(m.getLabels() == null ? "" : m.getLabels().keySet());
+            sb.append('|')
+                    .append(m.getAnnotations() == null ? "" : m.getAnnotations().keySet());
+            sb.append('|').append(pod.getSpec() == null ? "" : pod.getSpec().getNodeName() != null);
+            sb.append('|')
+                    .append(
+                            pod.getSpec() == null || pod.getSpec().getTolerations() == null
+                                    ? 0
+                                    : pod.getSpec().getTolerations().size());
+        } else {
+            PodStatus st = pod.getStatus();
+            if (st != null) {
+                sb.append('|').append(st.getPhase()).append('|').append(st.getHostIP() != null);
+                sb.append('|').append(st.getPodIP() != null).append('|').append(st.getStartTime() != null);
+                sb.append('|').append(st.getQosClass());
+                if (st.getConditions() != null) {
+                    st.getConditions()
+                            .forEach(c -> sb.append(',').append(c.getType()).append(c.getReason() != null));
+                }
+                sb.append('|')
+                        .append(
+                                st.getContainerStatuses() == null
+                                        ? 0
+                                        : st.getContainerStatuses().size());
+            }
+        }
+        return sb.toString();
+    }
+
+    /** The JSON tree of a FieldsV1 this class made, or null for another; shared, never to be changed. */
+    static ObjectNode treeOf(FieldsV1 v1) {
+        synchronized (TREES) {
+            return TREES.get(v1);
+        }
+    }
+
+    private static final Map<FieldsV1, ObjectNode> TREES = new java.util.IdentityHashMap<>();
+
+    private static FieldsV1 fieldsV1(Pod pod, String manager) {
         JsonNode tree = JSON.valueToTree(pod);
         ObjectNode fields = NODES.objectNode();
-        String subresource = null;
         if (manager.equals("kube-controller-manager")) {
             ObjectNode meta = fields.putObject("f:metadata");
             for (String f : List.of("generateName", "labels", "annotations", "ownerReferences")) {
@@ -242,27 +326,19 @@ final class PodShapes {
             }
             fields.set("f:spec", fieldsOf(tree.path("spec")));
         } else {
-            subresource = "status";
             fields.set("f:status", fieldsOf(tree.path("status")));
         }
-        List<ManagedFieldsEntry> entries = new ArrayList<>(
-                pod.getMetadata().getManagedFields() == null
-                        ? List.of()
-                        : pod.getMetadata().getManagedFields());
-        entries.removeIf(e -> manager.equals(e.getManager()));
         FieldsV1 v1 = new FieldsV1();
+        @SuppressWarnings("unchecked")
         Map<String, Object> map = JSON.convertValue(fields, Map.class);
         map.forEach(v1::setAdditionalProperty);
-        entries.add(new ManagedFieldsEntryBuilder()
-                .withApiVersion("v1")
-                .withFieldsType("FieldsV1")
-                .withFieldsV1(v1)
-                .withManager(manager)
-                .withOperation("Update")
-                .withSubresource(subresource)
-                .withTime(ApiStore.timestamp(now))
-                .build());
-        pod.getMetadata().setManagedFields(entries);
+        synchronized (TREES) {
+            if (TREES.size() > 10_000) {
+                TREES.clear();
+            }
+            TREES.put(v1, fields);
+        }
+        return v1;
     }
 
     /** The FieldsV1 form of a JSON value: objects by {@code f:} field, keyed lists by {@code k:}, the rest as {}. */

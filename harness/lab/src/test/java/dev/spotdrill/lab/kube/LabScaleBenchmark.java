@@ -39,6 +39,21 @@ class LabScaleBenchmark {
         figure("L1.ready5000", s, "s", 60, "5,000 nodes / 50,000 pods Ready, wall");
     }
 
+    /** Any size, for profiling: {@code -Dbench.nodes=500 -Dbench.pods=5000}. */
+    @Test
+    void sizedByProperties() {
+        int nodes = Integer.getInteger("bench.nodes", 0);
+        int pods = Integer.getInteger("bench.pods", 0);
+        org.junit.jupiter.api.Assumptions.assumeTrue(nodes > 0 && pods > 0, "-Dbench.nodes and -Dbench.pods not set");
+        double s = ready(nodes, pods, Duration.ofMinutes(20));
+        figure(
+                "L1.ready" + nodes,
+                s,
+                "s",
+                60,
+                String.format(Locale.ROOT, "%,d nodes / %,d pods Ready, wall", nodes, pods));
+    }
+
     /** Starts the generated cluster and waits until it is Ready; the wall seconds from the start. */
     static double ready(int nodes, int pods, Duration bound) {
         ClusterSpec spec =
