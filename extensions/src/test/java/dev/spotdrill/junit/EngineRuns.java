@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Collectors;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 import org.junit.platform.testkit.engine.EngineTestKit;
 import org.junit.platform.testkit.engine.Event;
@@ -48,13 +47,24 @@ final class EngineRuns {
                 .assertStatistics(s -> s.started(n).succeeded(n).aborted(0).skipped(0));
     }
 
-    /** The failure of each failed test, by method name. */
+    /**
+     * The failure of each failed test, by method name; a method that failed more than once (one drill per target,
+     * say) has its later failures under {@code name[2]}, {@code name[3]}, ...
+     */
     static Map<String, Throwable> failures(EngineExecutionResults results) {
-        return results.testEvents().failed().stream()
-                .collect(Collectors.toMap(EngineRuns::method, e -> e.getRequiredPayload(
-                                org.junit.platform.engine.TestExecutionResult.class)
-                        .getThrowable()
-                        .orElseThrow()));
+        Map<String, Throwable> out = new java.util.LinkedHashMap<>();
+        results.testEvents().failed().stream().forEach(e -> {
+            Throwable t = e.getRequiredPayload(org.junit.platform.engine.TestExecutionResult.class)
+                    .getThrowable()
+                    .orElseThrow();
+            String name = method(e);
+            String key = name;
+            for (int i = 2; out.containsKey(key); i++) {
+                key = name + "[" + i + "]";
+            }
+            out.put(key, t);
+        });
+        return out;
     }
 
     static String method(Event e) {

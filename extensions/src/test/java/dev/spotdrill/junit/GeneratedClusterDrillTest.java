@@ -11,8 +11,10 @@ import org.junit.platform.testkit.engine.EngineExecutionResults;
 /**
  * The README's Kubernetes drill (taint, cordon, drain) passes on a generated 50-node, 500-pod cluster of realistic
  * pods ({@code generated-50.yaml}: the shop scenario plus {@code generate: {nodes: 50, pods: 500, seed: 1}}), and
- * fails there when the termination handler does not cordon.
+ * fails there when the termination handler does not cordon. Isolated: its 60-odd termination handlers poll their
+ * instances' IMDS, which would slow the other parallel drills of a 2-core machine past their windows.
  */
+@org.junit.jupiter.api.parallel.Isolated
 class GeneratedClusterDrillTest {
 
     @SpotDrill

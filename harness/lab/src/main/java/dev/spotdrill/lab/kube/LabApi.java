@@ -5,9 +5,11 @@ import io.fabric8.kubernetes.api.model.FieldsV1;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 
@@ -139,6 +141,35 @@ final class LabApi {
     }
 
     /**
+     * The stored form of a pod's spec: one tree for the pods of an owner (a 10 KB pod is mostly spec, and the store
+     * never changes a tree in place), with the pod's node when it has one from the start (a DaemonSet's).
+     */
+    ObjectNode sharedSpec(String ownerUid, Pod pod, String nodeName) {
+        String k = ownerUid + "|" + pod.getSpec().getSchedulerName();
+        ObjectNode shared = specTrees.get(k);
+        if (shared == null) {
+            String was = pod.getSpec().getNodeName();
+            pod.getSpec().setNodeName(null);
+            shared = (ObjectNode)
+                    tree(new Pod(null, null, null, pod.getSpec(), null)).get("spec");
+            pod.getSpec().setNodeName(was);
+            if (specTrees.size() > 20_000) {
+                specTrees.clear();
+            }
+            specTrees.put(k, shared);
+        }
+        if (nodeName == null) {
+            return shared;
+        }
+        ObjectNode withNode = shared.objectNode();
+        shared.fields().forEachRemaining(e -> withNode.set(e.getKey(), e.getValue()));
+        withNode.put("nodeName", nodeName);
+        return withNode;
+    }
+
+    private final Map<String, ObjectNode> specTrees = new ConcurrentHashMap<>();
+
+    /**
      * Writes a pod's status and managedFields, and its node when {@code bindTo} is not null, from the given pod,
      * without copying or converting its spec; 409 when {@code next}'s resourceVersion is not the stored one (none:
      * unconditional). Returns {@code next} as stored.
@@ -147,12 +178,14 @@ final class LabApi {
         ObjectNode status =
                 tree(new io.fabric8.kubernetes.api.model.Pod(null, null, managedOnly(next), null, next.getStatus()));
         String rv = next.getMetadata().getResourceVersion();
+        boolean[] based = new boolean[1];
         ObjectNode written = store.patch(
                 type(io.fabric8.kubernetes.api.model.Pod.class),
                 next.getMetadata().getNamespace(),
                 next.getMetadata().getName(),
                 cur -> {
                     ObjectNode meta = (ObjectNode) cur.get("metadata");
+                    based[0] = Objects.equals(rv, meta.path("resourceVersion").asText(null));
                     if (rv == null) {
                         meta.remove("resourceVersion");
                     } else {
@@ -178,7 +211,7 @@ final class LabApi {
                     }
                     return cur;
                 });
-        return stored(next, written);
+        return based[0] ? stored(next, written) : read(written, io.fabric8.kubernetes.api.model.Pod.class);
     }
 
     private static ObjectMeta managedOnly(HasMetadata o) {
@@ -190,9 +223,12 @@ final class LabApi {
     /**
      * Writes an object's status (unconditionally, as a status-subresource update with no resourceVersion does)
      * without reading or converting the rest of it. {@code next} is the caller's copy that holds {@code status};
-     * it is returned as stored.
+     * it is returned as stored when the store held the version it was made from, else the stored object is read
+     * (someone else changed it meanwhile, e.g. its spec).
      */
     <T extends HasMetadata> T writeStatus(T next, Object status) {
+        String base = next.getMetadata().getResourceVersion();
+        boolean[] based = new boolean[1];
         com.fasterxml.jackson.databind.JsonNode st =
                 json.convertValue(status, com.fasterxml.jackson.databind.JsonNode.class);
         ObjectNode written = store.patch(
@@ -200,11 +236,13 @@ final class LabApi {
                 next.getMetadata().getNamespace(),
                 next.getMetadata().getName(),
                 cur -> {
+                    based[0] = Objects.equals(
+                            base, cur.path("metadata").path("resourceVersion").asText(null));
                     ((ObjectNode) cur.get("metadata")).remove("resourceVersion");
                     cur.set("status", st);
                     return cur;
                 });
-        return stored(next, written);
+        return based[0] ? stored(next, written) : read(written, classOf(next));
     }
 
     /** Replaces the object; 409 when its resourceVersion is not the stored one. Returns it as stored. */

@@ -2,23 +2,15 @@ package dev.spotdrill.lab.kube;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spotdrill.core.WorldClock;
-import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.NodeCondition;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.PodCondition;
-import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
-import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.Taint;
-import io.fabric8.kubernetes.api.model.TaintBuilder;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.TolerationBuilder;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
@@ -26,8 +18,6 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSetBuilder;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -37,11 +27,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -59,32 +47,27 @@ final class LabController implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LabController.class);
     static final String APP_LABEL = "app";
     static final String HASH_LABEL = "pod-template-hash";
-    private static final String UNREACHABLE_TAINT = "node.kubernetes.io/unreachable";
-    private static final String UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable";
-    private static final String POD_CHARS = "bcdfghjklmnpqrstvwxz2456789";
 
-    private final LabApi api;
-    private final WorldClock clock;
+    final LabApi api;
+    final WorldClock clock;
     private final ScheduledExecutorService executor;
-    private final Duration nodeDeletionDelay;
-    private final EventRecorder events;
-    private final BooleanSupplier keepDeadNodes;
+    final EventRecorder events;
     private final AtomicBoolean pending = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final Set<String> readinessArmed = ConcurrentHashMap.newKeySet();
-    private final Set<String> terminatedNodes = ConcurrentHashMap.newKeySet();
-    private final AtomicInteger ipCounter = new AtomicInteger();
-    private final LabFargate fargate;
-    private final Set<String> schedulingReported = ConcurrentHashMap.newKeySet();
-    private static final String BY_NODE = "node";
-    private static final String BY_OWNER = "owner";
-    private static final String BY_APP = "app";
+    final LabFargate fargate;
+    final LabScheduler scheduler = new LabScheduler(this);
+    final LabKubelet kubelet = new LabKubelet(this);
+    final WorkloadStatuses statuses = new WorkloadStatuses(this);
+    private final NodeLifecycle lifecycle;
+    static final String BY_NODE = "node";
+    static final String BY_OWNER = "owner";
+    static final String BY_APP = "app";
     private static final String BY_UID = "uid";
     /** Informer events wait here until the controller thread applies them to its caches. */
     private final java.util.concurrent.ConcurrentLinkedQueue<ApiStore.Change> inbox =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
 
-    private final LabCache<Pod> pods = new LabCache<>(Map.of(
+    final LabCache<Pod> pods = new LabCache<>(Map.of(
             BY_NODE,
             p -> Kube.nodeName(p) == null ? List.of() : List.of(Kube.nodeName(p)),
             BY_OWNER,
@@ -94,17 +77,17 @@ final class LabController implements AutoCloseable {
                     ? List.of(p.getMetadata().getNamespace() + "/"
                             + labelsOf(p.getMetadata()).get(APP_LABEL))
                     : List.of()));
-    private final LabCache<Node> nodes = new LabCache<>(Map.of());
-    private final LabCache<Deployment> deployments = new LabCache<>(Map.of());
-    private final LabCache<ReplicaSet> replicaSets = new LabCache<>(Map.of());
-    private final LabCache<DaemonSet> daemonSets =
+    final LabCache<Node> nodes = new LabCache<>(Map.of());
+    final LabCache<Deployment> deployments = new LabCache<>(Map.of());
+    final LabCache<ReplicaSet> replicaSets = new LabCache<>(Map.of());
+    final LabCache<DaemonSet> daemonSets =
             new LabCache<>(Map.of(BY_UID, d -> List.of(d.getMetadata().getUid())));
     private Set<String> dirtyPods = new java.util.LinkedHashSet<>();
-    private Set<String> dirtyDeployments = new java.util.LinkedHashSet<>();
+    Set<String> dirtyDeployments = new java.util.LinkedHashSet<>();
     private Set<String> dirtyDaemonSets = new java.util.LinkedHashSet<>();
     private Set<String> dirtyNodes = new java.util.LinkedHashSet<>();
-    private final Set<String> pendingPods = new java.util.LinkedHashSet<>();
-    private final Map<String, String> templateHashes = new HashMap<>();
+    final Set<String> pendingPods = new java.util.LinkedHashSet<>();
+    final Map<String, String> templateHashes = new HashMap<>();
     private boolean everything = true;
 
     /**
@@ -123,8 +106,7 @@ final class LabController implements AutoCloseable {
         this.events = events;
         this.clock = clock;
         this.executor = executor;
-        this.nodeDeletionDelay = nodeDeletionDelay;
-        this.keepDeadNodes = keepDeadNodes;
+        this.lifecycle = new NodeLifecycle(this, nodeDeletionDelay, keepDeadNodes);
         this.fargate = fargate;
         fargate.attach(this);
     }
@@ -213,7 +195,7 @@ final class LabController implements AutoCloseable {
         }
     }
 
-    private void podChanged(Pod p) {
+    void podChanged(Pod p) {
         dirtyPods.add(LabCache.key(p));
         String app = labelsOf(p.getMetadata()).get(APP_LABEL);
         if (app != null) {
@@ -249,7 +231,7 @@ final class LabController implements AutoCloseable {
     }
 
     /** Applies the informers' events that arrived since the last call to the caches (controller thread only). */
-    private void drain() {
+    void drain() {
         ApiStore.Change c;
         while ((c = inbox.poll()) != null) {
             apply(c);
@@ -358,7 +340,7 @@ final class LabController implements AutoCloseable {
         }
         for (Pod pod : List.copyOf(touched.values())) {
             Node node = Kube.nodeName(pod) == null ? null : nodes.get(Kube.nodeName(pod));
-            if (node != null && !toleratesAll(pod, node, Set.of("NoExecute"))) {
+            if (node != null && !LabScheduler.toleratesAll(pod, node, Set.of("NoExecute"))) {
                 events.taintEviction(pod);
                 deletePod(pod, "taint manager: NoExecute taint not tolerated");
                 touched.remove(LabCache.key(pod));
@@ -384,18 +366,18 @@ final class LabController implements AutoCloseable {
                 reconcileDaemonSet(ds, changedNodes);
             }
         }
-        schedulePending(!nodeNames.isEmpty());
+        scheduler.schedulePending(!nodeNames.isEmpty());
         reconcileFargate();
         for (Pod p : touched.values()) {
             Pod now = pods.get(LabCache.key(p));
             if (now != null) {
-                armReadiness(now);
+                kubelet.armReadiness(now);
             }
         }
         for (String k : deploymentKeys) {
             Deployment d = deployments.get(k);
             if (d != null) {
-                updateDeploymentStatus(d);
+                statuses.updateDeploymentStatus(d);
             }
         }
         if (!daemonSetKeys.isEmpty() || !nodeNames.isEmpty()) {
@@ -403,7 +385,7 @@ final class LabController implements AutoCloseable {
                     .filter(n -> !LabFargate.isFargateNode(n))
                     .count();
             for (DaemonSet ds : List.copyOf(daemonSets.all())) {
-                updateDaemonSetStatus(ds, desired);
+                statuses.updateDaemonSetStatus(ds, desired);
             }
         }
         if (!dirtyPods.isEmpty()
@@ -414,7 +396,7 @@ final class LabController implements AutoCloseable {
         }
     }
 
-    private List<Node> sortedNodes() {
+    List<Node> sortedNodes() {
         return nodes.all().stream()
                 .sorted(Comparator.comparing(n -> n.getMetadata().getName()))
                 .toList();
@@ -443,7 +425,7 @@ final class LabController implements AutoCloseable {
         }
     }
 
-    private final Set<String> pendingFargate = new java.util.LinkedHashSet<>();
+    final Set<String> pendingFargate = new java.util.LinkedHashSet<>();
 
     /**
      * Runs the Fargate scheduler's pass on the controller thread, for its retries and failed provisions: a
@@ -506,34 +488,7 @@ final class LabController implements AutoCloseable {
         for (int i = 0; i < oldSorted.size() - keep; i++) {
             deletePod(oldSorted.get(i), "rollout");
         }
-        updateReplicaSetStatus(rs, pods.byIndex(BY_OWNER, rsUid));
-    }
-
-    /** The ReplicaSet controller's status, so that {@code kubectl get rs} shows current and ready counts. */
-    private void updateReplicaSetStatus(ReplicaSet rs, List<Pod> own) {
-        int count = own.size();
-        int ready = (int) own.stream().filter(Kube::isPodReady).count();
-        io.fabric8.kubernetes.api.model.apps.ReplicaSetStatus s = rs.getStatus();
-        if (s != null
-                && Objects.equals(s.getReplicas(), count)
-                && Objects.equals(s.getReadyReplicas(), ready)
-                && Objects.equals(s.getObservedGeneration(), rs.getMetadata().getGeneration())) {
-            return;
-        }
-        try {
-            var st = new io.fabric8.kubernetes.api.model.apps.ReplicaSetStatusBuilder()
-                    .withReplicas(count)
-                    .withFullyLabeledReplicas(count)
-                    .withReadyReplicas(ready)
-                    .withAvailableReplicas(ready)
-                    .withObservedGeneration(rs.getMetadata().getGeneration())
-                    .build();
-            ReplicaSet next = withOwnMetadata(rs);
-            next.setStatus(st);
-            replicaSets.put(api.writeStatus(next, st));
-        } catch (ApiException e) {
-            LOG.debug("replicaset status not updated: {}", e.getMessage());
-        }
+        statuses.updateReplicaSetStatus(rs, pods.byIndex(BY_OWNER, rsUid));
     }
 
     private ReplicaSet newReplicaSet(Deployment d, String rsName, String hash, int replicas) {
@@ -582,7 +537,7 @@ final class LabController implements AutoCloseable {
         }
         Pod pod = new PodBuilder()
                 .withNewMetadata()
-                .withName(rs.getMetadata().getName() + "-" + randomSuffix())
+                .withName(rs.getMetadata().getName() + "-" + PodShapes.randomSuffix())
                 .withNamespace(rs.getMetadata().getNamespace())
                 .withUid(UUID.randomUUID().toString())
                 .withLabels(labels)
@@ -591,13 +546,13 @@ final class LabController implements AutoCloseable {
                 .endMetadata()
                 .withNewStatus()
                 .withPhase("Pending")
-                .withConditions(condition("PodScheduled", "False", "Unschedulable"))
+                .withConditions(kubelet.condition("PodScheduled", "False", "Unschedulable"))
                 .endStatus()
                 .build();
         // the pods of a ReplicaSet share one spec object (the controller never changes it in place)
         PodSpec shared = sharedSpecs.get(rs.getMetadata().getUid());
         pod.setSpec(shared != null ? shared : new io.fabric8.kubernetes.api.model.PodSpecBuilder(t.getSpec()).build());
-        ensureContainer(pod, d.getMetadata().getName());
+        PodShapes.ensureContainer(pod, d.getMetadata().getName());
         fargate.admit(pod);
         if (shared == null) {
             if (sharedSpecs.size() > 20_000) {
@@ -606,7 +561,7 @@ final class LabController implements AutoCloseable {
             sharedSpecs.put(rs.getMetadata().getUid(), pod.getSpec());
         }
         PodShapes.manage(pod, "kube-controller-manager", clock.now());
-        Pod created = api.createPod(pod, specTree(rs.getMetadata().getUid(), pod, null));
+        Pod created = api.createPod(pod, api.sharedSpec(rs.getMetadata().getUid(), pod, null));
         pods.put(created);
         pendingPods.add(LabCache.key(created));
         return created;
@@ -630,7 +585,7 @@ final class LabController implements AutoCloseable {
             PodTemplateSpec t = ds.getSpec().getTemplate();
             Pod pod = new PodBuilder()
                     .withNewMetadata()
-                    .withName(ds.getMetadata().getName() + "-" + randomSuffix())
+                    .withName(ds.getMetadata().getName() + "-" + PodShapes.randomSuffix())
                     .withNamespace(ds.getMetadata().getNamespace())
                     .withUid(UUID.randomUUID().toString())
                     .withLabels(labelsOf(t.getMetadata()))
@@ -640,7 +595,7 @@ final class LabController implements AutoCloseable {
                     .endMetadata()
                     .withSpec(t.getSpec())
                     .build();
-            ensureContainer(pod, ds.getMetadata().getName());
+            PodShapes.ensureContainer(pod, ds.getMetadata().getName());
             pod.getSpec().setNodeName(nodeName);
             List<Toleration> tolerations = new ArrayList<>(
                     pod.getSpec().getTolerations() == null
@@ -648,612 +603,34 @@ final class LabController implements AutoCloseable {
                             : pod.getSpec().getTolerations());
             tolerations.add(new TolerationBuilder().withOperator("Exists").build());
             pod.getSpec().setTolerations(tolerations);
-            pod.setStatus(runningStatus(node, pod));
+            pod.setStatus(kubelet.runningStatus(node, pod));
             PodShapes.manage(pod, "kube-controller-manager", clock.now());
-            Pod created = api.createPod(pod, specTree(ds.getMetadata().getUid(), pod, nodeName));
+            Pod created = api.createPod(pod, api.sharedSpec(ds.getMetadata().getUid(), pod, nodeName));
             pods.put(created);
             covered.add(nodeName);
-            armReadiness(created);
+            kubelet.armReadiness(created);
         }
     }
 
-    /**
-     * The scheduler: each pending pod goes to a fitting node with the fewest pods of its owner, then the fewest
-     * pods, then the first name. The pods of one owner share a template, so the nodes that fit are found once per
-     * owner, and a priority queue hands out the nodes.
-     *
-     * @param retryAll whether nodes changed, so that pods that fitted nowhere are tried again
-     */
-    private void schedulePending(boolean retryAll) {
-        if (pendingPods.isEmpty()) {
-            return;
-        }
-        Map<String, List<Pod>> byOwner = new LinkedHashMap<>();
-        for (java.util.Iterator<String> it = pendingPods.iterator(); it.hasNext(); ) {
-            String k = it.next();
-            Pod pod = pods.get(k);
-            if (pod == null || Kube.nodeName(pod) != null || pod.getMetadata().getDeletionTimestamp() != null) {
-                it.remove();
-                continue;
-            }
-            if (LabFargate.isFargatePod(pod)) {
-                it.remove();
-                pendingFargate.add(k);
-                continue;
-            }
-            String owner = Kube.controller(pod).map(OwnerReference::getUid).orElse("none|" + k);
-            byOwner.computeIfAbsent(owner, x -> new ArrayList<>()).add(pod);
-        }
-        if (byOwner.isEmpty()) {
-            return;
-        }
-        List<Node> all = sortedNodes();
-        Map<String, Integer> load = new HashMap<>();
-        for (Node n : all) {
-            load.put(
-                    n.getMetadata().getName(),
-                    pods.count(BY_NODE, n.getMetadata().getName()));
-        }
-        Comparator<Node> byLoad = Comparator.comparingInt(
-                        (Node n) -> load.get(n.getMetadata().getName()))
-                .thenComparing(n -> n.getMetadata().getName());
-        // the nodes that fit, by what decides the fit (node selector and tolerations), least loaded first
-        Map<String, java.util.TreeSet<Node>> fitting = new HashMap<>();
-        for (Map.Entry<String, List<Pod>> group : byOwner.entrySet()) {
-            List<Pod> waiting = group.getValue();
-            Pod first = waiting.get(0);
-            boolean fresh = retryAll
-                    || waiting.stream()
-                            .anyMatch(p -> !unplaceable.contains(p.getMetadata().getUid()));
-            if (!fresh) {
-                continue;
-            }
-            java.util.TreeSet<Node> fit = fitting.computeIfAbsent(fitKey(first), k -> {
-                java.util.TreeSet<Node> t = new java.util.TreeSet<>(byLoad);
-                all.stream().filter(n -> fits(first, n)).forEach(t::add);
-                return t;
-            });
-            if (fit.isEmpty()) {
-                for (Pod pod : waiting) {
-                    unplaceable.add(pod.getMetadata().getUid());
-                    // stays Pending until a node fits (node events trigger a new reconcile)
-                    failedScheduling(pod, EventRecorder.SCHEDULER, EventRecorder.unschedulableMessage(pod, all));
-                }
-                continue;
-            }
-            // each pod goes to a fitting node with the fewest pods of its owner, then the fewest pods, then the
-            // first name: the nodes without a pod of the owner, least loaded first, while there are such nodes
-            Map<String, Integer> ownerLoad = new HashMap<>();
-            for (Pod p : pods.byIndex(BY_OWNER, group.getKey())) {
-                if (Kube.nodeName(p) != null) {
-                    ownerLoad.merge(Kube.nodeName(p), 1, Integer::sum);
-                }
-            }
-            for (Pod pod : waiting) {
-                Node best = null;
-                for (Node n : fit) {
-                    if (!ownerLoad.containsKey(n.getMetadata().getName())) {
-                        best = n;
-                        break;
-                    }
-                }
-                if (best == null) {
-                    best = fit.stream()
-                            .min(Comparator.comparingInt((Node n) -> ownerLoad.getOrDefault(
-                                            n.getMetadata().getName(), 0))
-                                    .thenComparing(byLoad))
-                            .orElseThrow();
-                }
-                String nodeName = best.getMetadata().getName();
-                Pod bound = bind(pod, best);
-                if (bound != null) {
-                    events.scheduled(bound, nodeName);
-                    pendingPods.remove(LabCache.key(pod));
-                    unplaceable.remove(pod.getMetadata().getUid());
-                    ownerLoad.merge(nodeName, 1, Integer::sum);
-                    List<java.util.TreeSet<Node>> holding = new ArrayList<>();
-                    for (java.util.TreeSet<Node> t : fitting.values()) {
-                        if (t.remove(best)) {
-                            holding.add(t);
-                        }
-                    }
-                    load.merge(nodeName, 1, Integer::sum);
-                    for (java.util.TreeSet<Node> t : holding) {
-                        t.add(best);
-                    }
-                }
-            }
-        }
-    }
-
-    /** What decides which nodes a pod fits: its node selector and tolerations. */
-    private static String fitKey(Pod pod) {
-        return String.valueOf(pod.getSpec().getNodeSelector()) + "|"
-                + pod.getSpec().getTolerations();
-    }
-
-    /**
-     * The stored form of a pod's spec: one tree for the pods of an owner (a 10 KB pod is mostly spec, and the store
-     * never changes a tree in place), with the pod's node when it has one from the start (a DaemonSet's).
-     */
-    private ObjectNode specTree(String ownerUid, Pod pod, String nodeName) {
-        String k = ownerUid + "|" + pod.getSpec().getSchedulerName();
-        ObjectNode shared = specTrees.get(k);
-        if (shared == null) {
-            String was = pod.getSpec().getNodeName();
-            pod.getSpec().setNodeName(null);
-            shared = (ObjectNode)
-                    api.tree(new Pod(null, null, null, pod.getSpec(), null)).get("spec");
-            pod.getSpec().setNodeName(was);
-            if (specTrees.size() > 20_000) {
-                specTrees.clear();
-            }
-            specTrees.put(k, shared);
-        }
-        if (nodeName == null) {
-            return shared;
-        }
-        ObjectNode withNode = shared.objectNode();
-        shared.fields().forEachRemaining(e -> withNode.set(e.getKey(), e.getValue()));
-        withNode.put("nodeName", nodeName);
-        return withNode;
-    }
-
-    private final Map<String, ObjectNode> specTrees = new HashMap<>();
     private final Map<String, PodSpec> sharedSpecs = new HashMap<>();
 
-    /** Pods the scheduler found no node for; tried again when a node changes. */
-    private final Set<String> unplaceable = new java.util.HashSet<>();
-
-    /** Whether the scheduler may put the pod on the node (nodeSelector, taints, cordon, readiness). */
-    static boolean fits(Pod pod, Node node) {
-        return misfit(pod, node).isEmpty();
-    }
-
-    /** Why the scheduler may not put the pod on the node, in kube-scheduler's words; empty when it may. */
-    static java.util.Optional<String> misfit(Pod pod, Node node) {
-        if (!Kube.isNodeReady(node) || node.getMetadata().getDeletionTimestamp() != null) {
-            return java.util.Optional.of("had untolerated taint {node.kubernetes.io/not-ready: }");
-        }
-        if (Boolean.TRUE.equals(node.getSpec().getUnschedulable())) {
-            Taint cordon = new TaintBuilder()
-                    .withKey(UNSCHEDULABLE_TAINT)
-                    .withEffect("NoSchedule")
-                    .build();
-            if (!Kube.tolerates(pod.getSpec().getTolerations(), cordon)) {
-                return java.util.Optional.of("were unschedulable");
-            }
-        }
-        if (!Kube.selectorMatches(pod.getSpec().getNodeSelector(), labelsOf(node.getMetadata()))) {
-            return java.util.Optional.of("didn't match Pod's node affinity/selector");
-        }
-        List<Taint> taints = node.getSpec() == null ? null : node.getSpec().getTaints();
-        if (taints != null) {
-            for (Taint t : taints) {
-                if (Set.of("NoSchedule", "NoExecute").contains(t.getEffect())
-                        && !Kube.tolerates(pod.getSpec().getTolerations(), t)) {
-                    return java.util.Optional.of("had untolerated taint {" + t.getKey() + ": "
-                            + (t.getValue() == null ? "" : t.getValue()) + "}");
-                }
-            }
-        }
-        return java.util.Optional.empty();
-    }
-
-    /**
-     * A scheduler could not place the pod: its PodScheduled condition says why (reason Unschedulable) and a
-     * Warning event FailedScheduling is recorded, once per pod and message, as kube-scheduler and EKS's
-     * fargate-scheduler do.
-     */
-    void failedScheduling(Pod pod, String scheduler, String message) {
-        String uid = pod.getMetadata().getUid();
-        if (uid == null || !schedulingReported.add(uid + "|" + message)) {
-            return;
-        }
-        String ns = pod.getMetadata().getNamespace();
-        String name = pod.getMetadata().getName();
-        String now = clock.now().toString();
-        try {
-            api.edit(Pod.class, ns, name, p -> {
-                if (p.getStatus() == null) {
-                    p.setStatus(new io.fabric8.kubernetes.api.model.PodStatus());
-                }
-                List<PodCondition> conditions = new ArrayList<>(
-                        p.getStatus().getConditions() == null
-                                ? List.of()
-                                : p.getStatus().getConditions());
-                conditions.removeIf(c -> "PodScheduled".equals(c.getType()));
-                conditions.add(new PodConditionBuilder()
-                        .withType("PodScheduled")
-                        .withStatus("False")
-                        .withReason("Unschedulable")
-                        .withMessage(message)
-                        .withLastTransitionTime(now)
-                        .build());
-                p.getStatus().setConditions(conditions);
-                p.getStatus().setPhase("Pending");
-                return p;
-            });
-            events.pod(pod, "Warning", "FailedScheduling", message, scheduler);
-        } catch (ApiException e) {
-            LOG.debug("pod {}/{}: FailedScheduling not recorded: {}", ns, name, e.getMessage());
-        }
-    }
-
-    private static boolean toleratesAll(Pod pod, Node node, Set<String> effects) {
-        List<Taint> taints = node.getSpec() == null ? null : node.getSpec().getTaints();
-        if (taints == null) {
-            return true;
-        }
-        for (Taint t : taints) {
-            if (effects.contains(t.getEffect()) && !Kube.tolerates(pod.getSpec().getTolerations(), t)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Binds the pod to the node (the node's kubelet starts it: Running, not Ready yet); null when that failed. */
-    Pod bind(Pod pod, Node node) {
-        String nodeName = node.getMetadata().getName();
-        try {
-            Pod next = writable(pod, nodeName);
-            next.setStatus(runningStatus(node, next));
-            PodShapes.manage(next, "kube-scheduler", clock.now());
-            Pod bound;
-            try {
-                bound = api.writePodStatus(next, nodeName);
-            } catch (ApiException e) {
-                if (e.code != 409) {
-                    throw e;
-                }
-                bound = api.edit(
-                        Pod.class,
-                        pod.getMetadata().getNamespace(),
-                        pod.getMetadata().getName(),
-                        p -> {
-                            p.getSpec().setNodeName(nodeName);
-                            p.setStatus(runningStatus(node, p));
-                            return p;
-                        });
-            }
-            pods.put(bound);
-            armReadiness(bound);
-            return bound;
-        } catch (ApiException e) {
-            LOG.debug("could not bind {}: {}", pod.getMetadata().getName(), e.getMessage());
-            return null;
-        }
-    }
-
-    private io.fabric8.kubernetes.api.model.PodStatus runningStatus(Node node, Pod pod) {
-        String hostIp = internalIp(node);
-        return new io.fabric8.kubernetes.api.model.PodStatusBuilder()
-                .withContainerStatuses(PodShapes.containerStatuses(pod, clock.now()))
-                .withQosClass("Burstable")
-                .withPhase("Running")
-                .withHostIP(hostIp)
-                .withPodIP("10.1." + (ipCounter.incrementAndGet() / 250 % 250) + "." + (ipCounter.get() % 250 + 1))
-                .withStartTime(clock.now().toString())
-                .withConditions(
-                        condition("PodScheduled", "True", null),
-                        condition("Initialized", "True", null),
-                        condition("ContainersReady", "False", "ContainersNotReady"),
-                        condition("Ready", "False", "ContainersNotReady"))
-                .build();
-    }
-
-    private PodCondition condition(String type, String status, String reason) {
-        return new PodConditionBuilder()
-                .withType(type)
-                .withStatus(status)
-                .withReason(reason)
-                .withLastTransitionTime(clock.now().toString())
-                .build();
-    }
-
-    /** Kubelet: a bound, Running pod on a Ready node turns Ready after its readiness delay (world time). */
-    private void armReadiness(Pod pod) {
-        String uid = pod.getMetadata().getUid();
-        Node node = Kube.nodeName(pod) == null ? null : nodes.get(Kube.nodeName(pod));
-        if (uid == null
-                || node == null
-                || !Kube.isNodeReady(node)
-                || Kube.isPodReady(pod)
-                || pod.getStatus() == null
-                || !"Running".equals(pod.getStatus().getPhase())
-                || !readinessArmed.add(uid)) {
-            return;
-        }
-        Instant readyAt = scheduledAt(pod).plus(readinessDelay(pod));
-        schedule(clock.wallUntil(readyAt), () -> markReady(pod));
-    }
-
-    private Instant scheduledAt(Pod pod) {
-        return Kube.condition(pod, "PodScheduled")
-                .map(PodCondition::getLastTransitionTime)
-                .map(t -> {
-                    try {
-                        return Instant.parse(t);
-                    } catch (DateTimeParseException e) {
-                        return clock.now();
-                    }
-                })
-                .orElse(clock.now());
-    }
-
-    static Duration readinessDelay(Pod pod) {
-        Map<String, String> a = pod.getMetadata().getAnnotations();
-        String v = a == null ? null : a.get(Kube.READINESS_DELAY_ANNOTATION);
-        if (v != null) {
-            try {
-                return Duration.parse(v);
-            } catch (DateTimeParseException e) {
-                LOG.warn(
-                        "pod {}: annotation {}={} is not an ISO-8601 duration; using {}",
-                        pod.getMetadata().getName(),
-                        Kube.READINESS_DELAY_ANNOTATION,
-                        v,
-                        WorkloadSpec.DEFAULT_READINESS_DELAY);
-            }
-        }
-        return WorkloadSpec.DEFAULT_READINESS_DELAY;
-    }
-
-    private void markReady(Pod armed) {
-        drain();
-        String ns = armed.getMetadata().getNamespace();
-        String name = armed.getMetadata().getName();
-        try {
-            Pod now = pods.get(LabCache.key(armed));
-            if (now == null
-                    || !Objects.equals(
-                            now.getMetadata().getUid(), armed.getMetadata().getUid())) {
-                return;
-            }
-            Node node = Kube.nodeName(now) == null ? null : nodes.get(Kube.nodeName(now));
-            if (node == null || !Kube.isNodeReady(node)) {
-                readinessArmed.remove(armed.getMetadata().getUid());
-                return;
-            }
-            Pod next = writable(now, null);
-            ready(next);
-            Pod updated;
-            try {
-                updated = api.writePodStatus(next, null);
-            } catch (ApiException e) {
-                if (e.code != 409) {
-                    throw e;
-                }
-                updated = api.edit(Pod.class, ns, name, p -> {
-                    ready(p);
-                    return p;
-                });
-            }
-            pods.put(updated);
-            podChanged(updated);
-            requestReconcile();
-        } catch (ApiException e) {
-            // gone, or a transient failure: forget the timer so that the next reconcile arms it again if needed
-            LOG.debug("pod {}/{} not marked Ready: {}", ns, name, e.getMessage());
-            readinessArmed.remove(armed.getMetadata().getUid());
-            requestReconcile();
-        }
-    }
-
-    /**
-     * A copy of the pod to change and write: its own metadata and status (conditions and container statuses
-     * included), its spec shared with the cached version unless the node is set, which gives it its own.
-     */
-    private static Pod writable(Pod pod, String nodeName) {
-        Pod next = ModelCopies.shallow(pod);
-        next.setMetadata(ModelCopies.shallow(pod.getMetadata()));
-        if (nodeName != null) {
-            PodSpec spec = ModelCopies.shallow(pod.getSpec());
-            spec.setNodeName(nodeName);
-            next.setSpec(spec);
-        }
-        io.fabric8.kubernetes.api.model.PodStatus st = pod.getStatus() == null
-                ? new io.fabric8.kubernetes.api.model.PodStatus()
-                : ModelCopies.shallow(pod.getStatus());
-        if (st.getConditions() != null) {
-            st.setConditions(new ArrayList<>(st.getConditions()));
-        }
-        if (st.getContainerStatuses() != null) {
-            st.setContainerStatuses(
-                    st.getContainerStatuses().stream().map(ModelCopies::shallow).collect(Collectors.toList()));
-        }
-        next.setStatus(st);
-        return next;
-    }
-
-    /** A shallow copy with its own metadata, to give a new status and the stored resourceVersion. */
-    private static <T extends HasMetadata> T withOwnMetadata(T o) {
-        T next = ModelCopies.shallow(o);
-        next.setMetadata(ModelCopies.shallow(o.getMetadata()));
-        return next;
-    }
-
-    private void ready(Pod p) {
-        if (p.getStatus().getConditions() == null) {
-            p.getStatus().setConditions(new ArrayList<>());
-        }
-        p.getStatus()
-                .getConditions()
-                .removeIf(c -> c.getType().equals("Ready") || c.getType().equals("ContainersReady"));
-        p.getStatus().getConditions().add(condition("ContainersReady", "True", null));
-        p.getStatus().getConditions().add(condition("Ready", "True", null));
-        if (p.getStatus().getContainerStatuses() != null) {
-            p.getStatus().getContainerStatuses().forEach(s -> s.setReady(true));
-        }
-        PodShapes.manage(p, "kubelet", clock.now());
-    }
-
-    private void updateDeploymentStatus(Deployment d) {
-        String ns = d.getMetadata().getNamespace();
-        String name = d.getMetadata().getName();
-        String hash = templateHashes.computeIfAbsent(
-                d.getMetadata().getUid() + "@" + d.getMetadata().getGeneration(),
-                k -> templateHash(d.getSpec().getTemplate()));
-        List<Pod> all = pods.byIndex(BY_APP, ns + "/" + name).stream()
-                .filter(p -> Kube.controller(p)
-                        .map(r ->
-                                "ReplicaSet".equals(r.getKind()) && r.getName().startsWith(name + "-"))
-                        .orElse(false))
-                .toList();
-        int replicas = all.size();
-        int updated = (int) all.stream()
-                .filter(p -> hash.equals(labelsOf(p.getMetadata()).get(HASH_LABEL)))
-                .count();
-        int ready = (int) all.stream().filter(Kube::isPodReady).count();
-        int desired = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
-        io.fabric8.kubernetes.api.model.apps.DeploymentStatus s = d.getStatus();
-        Long generation = d.getMetadata().getGeneration();
-        if (s != null
-                && Objects.equals(s.getReplicas(), replicas)
-                && Objects.equals(s.getUpdatedReplicas(), updated)
-                && Objects.equals(s.getReadyReplicas(), ready)
-                && Objects.equals(s.getAvailableReplicas(), ready)
-                && Objects.equals(s.getUnavailableReplicas(), Math.max(0, desired - ready))
-                && Objects.equals(s.getObservedGeneration(), generation)) {
-            return;
-        }
-        try {
-            {
-                io.fabric8.kubernetes.api.model.apps.DeploymentStatus st =
-                        new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
-                                .withReplicas(replicas)
-                                .withUpdatedReplicas(updated)
-                                .withReadyReplicas(ready)
-                                .withAvailableReplicas(ready)
-                                .withUnavailableReplicas(Math.max(0, desired - ready))
-                                .withObservedGeneration(generation)
-                                .addNewCondition()
-                                .withType("Available")
-                                .withStatus(ready >= desired ? "True" : "False")
-                                .withReason(
-                                        ready >= desired ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable")
-                                .endCondition()
-                                .build();
-                Deployment next = withOwnMetadata(d);
-                next.setStatus(st);
-                deployments.put(api.writeStatus(next, st));
-            }
-        } catch (ApiException e) {
-            LOG.debug("deployment {}/{} status not updated: {}", ns, name, e.getMessage());
-            dirtyDeployments.add(ns + "/" + name);
-            schedule(Duration.ofMillis(200), this::requestReconcile);
-        }
-    }
-
-    private void updateDaemonSetStatus(DaemonSet ds, int desired) {
-        List<Pod> own = pods.byIndex(BY_OWNER, ds.getMetadata().getUid());
-        int scheduled = own.size();
-        int ready = (int) own.stream().filter(Kube::isPodReady).count();
-        io.fabric8.kubernetes.api.model.apps.DaemonSetStatus s = ds.getStatus();
-        if (s != null
-                && Objects.equals(s.getCurrentNumberScheduled(), scheduled)
-                && Objects.equals(s.getNumberReady(), ready)
-                && Objects.equals(s.getDesiredNumberScheduled(), desired)) {
-            return;
-        }
-        try {
-            var st = new io.fabric8.kubernetes.api.model.apps.DaemonSetStatusBuilder()
-                    .withCurrentNumberScheduled(scheduled)
-                    .withDesiredNumberScheduled(desired)
-                    .withNumberReady(ready)
-                    .withNumberAvailable(ready)
-                    .withUpdatedNumberScheduled(scheduled)
-                    .withNumberMisscheduled(0)
-                    .build();
-            DaemonSet next = withOwnMetadata(ds);
-            next.setStatus(st);
-            daemonSets.put(api.writeStatus(next, st));
-        } catch (ApiException e) {
-            LOG.debug("daemonset status not updated: {}", e.getMessage());
-        }
-    }
-
-    // ---------------------------------------------------------------- node lifecycle
-
-    /** The instance behind the node is gone: NotReady at once, pods not Ready, node and pods deleted later. */
+    /** The instance behind the node is gone (see {@link NodeLifecycle#nodeLost}). */
     void nodeLost(String nodeName) {
-        if (!terminatedNodes.add(nodeName) || closed.get()) {
-            return;
-        }
-        schedule(Duration.ZERO, () -> {
-            events.nodeNotReady(nodeName);
-            try {
-                nodes.put(api.edit(Node.class, null, nodeName, n -> {
-                    for (NodeCondition c : n.getStatus().getConditions()) {
-                        if ("Ready".equals(c.getType())) {
-                            c.setStatus("False");
-                            c.setReason("NodeStatusUnknown");
-                            c.setMessage("Kubelet stopped posting node status: the instance is terminated.");
-                            c.setLastTransitionTime(clock.now().toString());
-                        }
-                    }
-                    List<Taint> taints = new ArrayList<>(
-                            n.getSpec().getTaints() == null
-                                    ? List.of()
-                                    : n.getSpec().getTaints());
-                    taints.add(new TaintBuilder()
-                            .withKey(UNREACHABLE_TAINT)
-                            .withEffect("NoSchedule")
-                            .withTimeAdded(clock.now().toString())
-                            .build());
-                    n.getSpec().setTaints(taints);
-                    return n;
-                }));
-                for (Pod pod : podsOn(nodeName)) {
-                    try {
-                        pods.put(api.edit(
-                                Pod.class,
-                                pod.getMetadata().getNamespace(),
-                                pod.getMetadata().getName(),
-                                p -> {
-                                    if (p.getStatus() != null && p.getStatus().getConditions() != null) {
-                                        p.getStatus().getConditions().forEach(c -> {
-                                            if (c.getType().equals("Ready")
-                                                    || c.getType().equals("ContainersReady")) {
-                                                c.setStatus("False");
-                                                c.setReason("NodeLost");
-                                            }
-                                        });
-                                    }
-                                    return p;
-                                }));
-                    } catch (ApiException e) {
-                        LOG.debug("pod already gone: {}", e.getMessage());
-                    }
-                }
-            } catch (ApiException e) {
-                LOG.warn("node {} could not be marked NotReady: {}", nodeName, e.getMessage());
-            }
-            schedule(clock.toWall(nodeDeletionDelay), () -> deleteNode(nodeName));
-        });
+        lifecycle.nodeLost(nodeName);
     }
 
-    private void deleteNode(String nodeName) {
-        events.removingNode(nodeName);
-        for (Pod pod : podsOn(nodeName)) {
-            deletePod(pod, "node " + nodeName + " deleted");
-        }
-        if (keepDeadNodes.getAsBoolean()) {
-            LOG.debug("node {} kept NotReady (fault {})", nodeName, LabCluster.KEEP_DEAD_NODES);
-        } else {
-            try {
-                api.delete(Node.class, null, nodeName);
-            } catch (ApiException e) {
-                LOG.debug("node {} already gone: {}", nodeName, e.getMessage());
-            }
-            drain();
-            Node gone = nodes.get(nodeName);
-            if (gone != null) {
-                nodes.forget(gone);
-            }
-        }
-        requestReconcile();
+    boolean closed() {
+        return closed.get();
+    }
+
+    /** Binds the pod to the node (see {@link LabKubelet#bind}); null when that failed. */
+    Pod bind(Pod pod, Node node) {
+        return kubelet.bind(pod, node);
+    }
+
+    /** Reports that a scheduler could not place the pod (see {@link LabScheduler#failedScheduling}). */
+    void failedScheduling(Pod pod, String scheduler, String message) {
+        this.scheduler.failedScheduling(pod, scheduler, message);
     }
 
     /** The pods bound to the node, as the controller's cache knows them (controller thread only). */
@@ -1264,7 +641,7 @@ final class LabController implements AutoCloseable {
 
     // ---------------------------------------------------------------- helpers
 
-    private void deletePod(Pod pod, String why) {
+    void deletePod(Pod pod, String why) {
         LOG.debug(
                 "deleting pod {}/{}: {}",
                 pod.getMetadata().getNamespace(),
@@ -1282,17 +659,6 @@ final class LabController implements AutoCloseable {
         pendingPods.remove(LabCache.key(pod));
     }
 
-    private static List<Pod> ownedBy(List<Pod> pods, String ownerUid) {
-        return pods.stream()
-                .filter(p ->
-                        Kube.controller(p).map(r -> ownerUid.equals(r.getUid())).orElse(false))
-                .collect(Collectors.toList());
-    }
-
-    private static String ownerKey(Pod pod) {
-        return Kube.controller(pod).map(OwnerReference::getUid).orElse("none");
-    }
-
     private static OwnerReference owner(String apiVersion, String kind, ObjectMeta meta) {
         return new OwnerReferenceBuilder()
                 .withApiVersion(apiVersion == null ? "apps/v1" : apiVersion)
@@ -1304,24 +670,6 @@ final class LabController implements AutoCloseable {
                 .build();
     }
 
-    private static void ensureContainer(Pod pod, String name) {
-        if (pod.getSpec() == null) {
-            pod.setSpec(new io.fabric8.kubernetes.api.model.PodSpec());
-        }
-        if (pod.getSpec().getContainers() == null
-                || pod.getSpec().getContainers().isEmpty()) {
-            Container c = new ContainerBuilder()
-                    .withName(name)
-                    .withImage("public.ecr.aws/lab/" + name + ":latest")
-                    .withNewResources()
-                    .addToRequests("cpu", new Quantity("100m"))
-                    .addToRequests("memory", new Quantity("128Mi"))
-                    .endResources()
-                    .build();
-            pod.getSpec().setContainers(List.of(c));
-        }
-    }
-
     private static Map<String, String> nodeSelectorOf(PodTemplateSpec t) {
         return t == null || t.getSpec() == null ? Map.of() : t.getSpec().getNodeSelector();
     }
@@ -1330,32 +678,12 @@ final class LabController implements AutoCloseable {
         return meta == null || meta.getLabels() == null ? Map.of() : meta.getLabels();
     }
 
-    private static String internalIp(Node node) {
-        if (node.getStatus() == null || node.getStatus().getAddresses() == null) {
-            return null;
-        }
-        return node.getStatus().getAddresses().stream()
-                .filter(a -> "InternalIP".equals(a.getType()))
-                .map(io.fabric8.kubernetes.api.model.NodeAddress::getAddress)
-                .findFirst()
-                .orElse(null);
-    }
-
     String templateHash(PodTemplateSpec template) {
         String json = api.asJson(template);
         String hex = Kube.sha256Hex(json);
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < 10; i++) {
-            sb.append(POD_CHARS.charAt(Character.digit(hex.charAt(i), 16) % POD_CHARS.length()));
-        }
-        return sb.toString();
-    }
-
-    private static String randomSuffix() {
-        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 5; i++) {
-            sb.append(POD_CHARS.charAt(r.nextInt(POD_CHARS.length())));
+            sb.append(PodShapes.POD_CHARS.charAt(Character.digit(hex.charAt(i), 16) % PodShapes.POD_CHARS.length()));
         }
         return sb.toString();
     }

@@ -92,7 +92,6 @@ public final class LabJobs implements AutoCloseable {
     private static final Duration CONTAINER_START = Duration.ofSeconds(2);
     private static final Duration UNSCHEDULABLE_RETRY = Duration.ofSeconds(10);
     private static final Duration POD_FAILURE_BACKOFF = Duration.ofSeconds(10);
-    private static final String POD_CHARS = "bcdfghjklmnpqrstvwxz2456789";
 
     /**
      * Where the blacklister reaches the feed and CAST AI, and as whom; the lab's own.
@@ -630,7 +629,7 @@ public final class LabJobs implements AutoCloseable {
         /** One pod of the Job, from creation to its container's exit code; -1 when it cannot start. */
         private int runPod(Job job, String uid) throws InterruptedException {
             PodTemplateSpec template = job.getSpec().getTemplate();
-            String podName = name + "-" + suffix();
+            String podName = name + "-" + PodShapes.randomSuffix();
             Map<String, String> labels = new LinkedHashMap<>();
             if (template.getMetadata() != null && template.getMetadata().getLabels() != null) {
                 labels.putAll(template.getMetadata().getLabels());
@@ -856,7 +855,7 @@ public final class LabJobs implements AutoCloseable {
     /** The node the pod goes to: one that fits, on-demand first (a CronJob's pod should not ride on Spot). */
     private Node chooseNode(Pod pod) {
         return client.nodes().list().getItems().stream()
-                .filter(n -> LabController.fits(pod, n))
+                .filter(n -> LabScheduler.fits(pod, n))
                 .min(Comparator.comparing((Node n) -> !"ON_DEMAND"
                                 .equals(LabController.labelsOf(n.getMetadata()).get("eks.amazonaws.com/capacityType")))
                         .thenComparing(n -> n.getMetadata().getName()))
@@ -908,15 +907,6 @@ public final class LabJobs implements AutoCloseable {
 
     private static String b64(String s) {
         return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static String suffix() {
-        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 5; i++) {
-            sb.append(POD_CHARS.charAt(r.nextInt(POD_CHARS.length())));
-        }
-        return sb.toString();
     }
 
     private static ThreadFactory threads(String prefix) {

@@ -366,4 +366,35 @@ final class PodShapes {
         }
         return out;
     }
+
+    static void ensureContainer(Pod pod, String name) {
+        if (pod.getSpec() == null) {
+            pod.setSpec(new io.fabric8.kubernetes.api.model.PodSpec());
+        }
+        if (pod.getSpec().getContainers() == null
+                || pod.getSpec().getContainers().isEmpty()) {
+            Container c = new ContainerBuilder()
+                    .withName(name)
+                    .withImage("public.ecr.aws/lab/" + name + ":latest")
+                    .withNewResources()
+                    .addToRequests("cpu", new Quantity("100m"))
+                    .addToRequests("memory", new Quantity("128Mi"))
+                    .endResources()
+                    .build();
+            pod.getSpec().setContainers(List.of(c));
+        }
+    }
+
+    /** The characters of generated name suffixes (no vowels, no look-alikes), as Kubernetes uses. */
+    static final String POD_CHARS = "bcdfghjklmnpqrstvwxz2456789";
+
+    /** A five-character suffix for a pod name, as a ReplicaSet or DaemonSet gives its pods. */
+    static String randomSuffix() {
+        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 5; i++) {
+            sb.append(POD_CHARS.charAt(r.nextInt(POD_CHARS.length())));
+        }
+        return sb.toString();
+    }
 }
