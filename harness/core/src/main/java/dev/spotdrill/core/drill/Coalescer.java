@@ -30,6 +30,10 @@ import java.util.stream.Collectors;
  * Each drill gets its own actions and targets in it (one per 5 instances, with its own lead time); a batch holds at
  * most {@link #MAX_ACTIONS} actions, FIS's quota of parallel actions per experiment, and a full batch closes at once.
  *
+ * <p>A batch closes when its window has passed, or earlier once every drill of this JVM that announced it would
+ * coalesce ({@link #preparing}) has joined a batch and none has announced for {@link #QUIET}: a suite whose drills
+ * all start together does not wait out the window, and a lone drill does not wait at all.
+ *
  * <p>Protocol: {@link #join} returns once the batch's template exists; {@link Seat#start} returns once every seat is
  * ready (its sources watch) and one of them started the experiment. A seat that leaves before the start is left out
  * of it: the template is made again without its actions, so its targets are never interrupted.
@@ -45,6 +49,52 @@ final class Coalescer {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Map<String, Batch> OPEN = new HashMap<>();
+
+    /** How long no drill may be preparing before a batch closes ahead of its window. */
+    static final Duration QUIET = Duration.ofMillis(250);
+
+    /** Drills that announced they will coalesce and have not joined yet (guarded by OPEN). */
+    private static int preparing;
+    /** When {@link #preparing} last became 0 (nanoTime; guarded by OPEN). */
+    private static long quietSince = System.nanoTime();
+
+    /**
+     * Announces a drill that will join a batch once resolved and guarded; the returned action says it no longer
+     * will (it joined, or failed first). Idempotent.
+     */
+    static Runnable preparing() {
+        synchronized (OPEN) {
+            preparing++;
+        }
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        return () -> {
+            if (done.compareAndSet(false, true)) {
+                synchronized (OPEN) {
+                    arrived();
+                }
+            }
+        };
+    }
+
+    /** One announced drill joined or gave up (under OPEN): the batches may close once none is left. */
+    private static void arrived() {
+        preparing--;
+        if (preparing == 0) {
+            quietSince = System.nanoTime();
+            for (Batch b : OPEN.values()) {
+                synchronized (b) {
+                    b.notifyAll();
+                }
+            }
+        }
+    }
+
+    /** The nanoTime from which a batch may close early, or Long.MAX_VALUE while drills are preparing. */
+    private static long quietFrom() {
+        synchronized (OPEN) {
+            return preparing > 0 ? Long.MAX_VALUE : quietSince + QUIET.toNanos();
+        }
+    }
 
     private Coalescer() {}
 
@@ -68,6 +118,22 @@ final class Coalescer {
      */
     static Seat join(
             String key, Duration window, AwsBackend backend, String roleArn, Optional<String> stopAlarm, Entry entry) {
+        return join(key, window, backend, roleArn, stopAlarm, entry, null);
+    }
+
+    /**
+     * As above, for a drill that announced itself ({@link #preparing}): {@code announced} runs once its seat is in a
+     * batch, under the same lock, so that no batch closes early between the two. A batch closes early only when it
+     * has such a drill (null: not announced).
+     */
+    static Seat join(
+            String key,
+            Duration window,
+            AwsBackend backend,
+            String roleArn,
+            Optional<String> stopAlarm,
+            Entry entry,
+            Runnable announced) {
         if (entry.actions() > MAX_ACTIONS) {
             throw new IllegalArgumentException("a drill of " + entry.arns().size() + " targets cannot be coalesced");
         }
@@ -87,6 +153,10 @@ final class Coalescer {
                 OPEN.put(key, batch);
             }
             seat = batch.add(entry);
+            if (announced != null) {
+                batch.announced = true;
+                announced.run();
+            }
             if (batch.actions >= MAX_ACTIONS) {
                 batch.close();
                 OPEN.remove(key);
@@ -116,6 +186,9 @@ final class Coalescer {
         private final List<Seat> seats = new ArrayList<>();
         private int actions;
         private boolean closed;
+        /** Whether a drill that announced itself is in the batch (then it may close ahead of its window). */
+        private boolean announced;
+
         private TemplateRequest request;
         private String templateId;
         private RuntimeException createFailure;
@@ -152,16 +225,22 @@ final class Coalescer {
             notifyAll();
         }
 
-        /** The leader waits for the window to pass (or the batch to fill), then closes it. */
+        /**
+         * The leader waits for the window to pass, the batch to fill, or every announced drill to have joined with
+         * none announced for {@link #QUIET}; then closes it.
+         */
         private void gather(String key) {
             synchronized (this) {
                 while (!closed) {
-                    long left = closeAtNanos - System.nanoTime();
-                    if (left <= 0) {
+                    long now = System.nanoTime();
+                    long left = closeAtNanos - now;
+                    long quiet = announced ? quietFrom() : Long.MAX_VALUE;
+                    if (left <= 0 || quiet <= now) {
                         break;
                     }
+                    long until = quiet == Long.MAX_VALUE ? left : Math.min(left, quiet - now);
                     try {
-                        wait(Math.max(1, left / 1_000_000));
+                        wait(Math.max(1, until / 1_000_000));
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         break;

@@ -159,6 +159,21 @@ public final class Drill implements AutoCloseable {
      */
     public Drill start() {
         JvmExit.register(this);
+        // a coalescing drill tells the others' batches it is on its way, until it joins one (or fails first)
+        Runnable announced = !spec.observationOnly() && options.coalesce().isPresent() ? Coalescer.preparing() : null;
+        fis.announced(announced);
+        try {
+            starting();
+        } finally {
+            if (announced != null) {
+                announced.run();
+            }
+        }
+        notify(l -> l.phaseStarted(info, Phase.OBSERVE));
+        return this;
+    }
+
+    private void starting() {
         notify(l -> l.drillStarted(info));
         tags = tags();
         List<Target> resolved = phase(Phase.RESOLVE, this::resolveAndWatch);
@@ -186,8 +201,6 @@ public final class Drill implements AutoCloseable {
                 return null;
             });
         }
-        notify(l -> l.phaseStarted(info, Phase.OBSERVE));
-        return this;
     }
 
     /**

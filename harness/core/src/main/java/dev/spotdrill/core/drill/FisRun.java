@@ -48,6 +48,9 @@ final class FisRun {
     private volatile String templateJson;
     private volatile ExperimentWatcher watcher;
     private volatile Coalescer.Seat seat;
+    /** The drill's announcement to the coalescer (see {@link Coalescer#preparing}), or null. */
+    private volatile Runnable announced;
+
     private volatile boolean leftRunning;
     private volatile boolean lastOut;
 
@@ -86,6 +89,11 @@ final class FisRun {
      * Creates the one-off template with explicit instance ARNs and the checked role; returns its id. With {@code
      * spotdrill.fis.coalesce}, joins the drills gathering for a shared template instead (see {@link Coalescer}).
      */
+    /** The drill announced that it will coalesce: its join says so (see {@link Coalescer#preparing}). */
+    void announced(Runnable announcement) {
+        this.announced = announcement;
+    }
+
     String createTemplate(String account, List<Target> targets, Map<String, String> tags, String roleArn) {
         List<String> arns = targets.stream()
                 .map(t -> Partition.of(world.region()).instanceArn(world.region(), account, t.instanceId()))
@@ -110,12 +118,16 @@ final class FisRun {
                     backend,
                     roleArn,
                     options.stopAlarmArn(),
-                    new Coalescer.Entry(info, arns, spec.leadTime(), tags, gate));
+                    new Coalescer.Entry(info, arns, spec.leadTime(), tags, gate),
+                    announced);
             seat = s;
             templateJson = s.templateJson();
             templateId = s.templateId();
             progress.accept("coalesced: FIS template " + templateId + " shared by " + s.drills() + " drill(s)");
             return templateId;
+        }
+        if (announced != null) {
+            announced.run(); // too many targets to coalesce: it joins no batch
         }
         TemplateRequest request = new TemplateRequest(
                 token("/template"),
