@@ -13,12 +13,16 @@ if [[ "${1:-}" == "--collect" ]]; then
   shift
 fi
 if ! $collect_only; then
+  # only this run's figures: surefire files of earlier runs would be collected too
+  rm -rf harness/*/target/surefire-reports extensions/target/surefire-reports reports/target/surefire-reports \
+    sample-tests/target/surefire-reports
   # surefire's default includes leave out *Benchmark classes, so -Dtest names them; -Dgroups keeps the tagged ones.
+  # One benchmark at a time (no parallel classes): each measures a quiet JVM, and its output lands in its own file.
   # A failed benchmark still leaves the figures it printed.
   ./mvnw -B "$@" -pl harness/lab,extensions -am test \
     -Dtest='*Benchmark,*Test,*Tests' -Dgroups=benchmark -Dspotdrill.excludedGroups= \
     -Dsurefire.failIfNoSpecifiedTests=false \
-    -Dspotdrill.surefire.argLine="-Xmx8g" || echo "ci/bench.sh: some benchmarks failed; reporting what they measured" >&2
+    -Dspotdrill.surefire.argLine="-Xmx8g -Djunit.jupiter.execution.parallel.enabled=false" || echo "ci/bench.sh: some benchmarks failed; reporting what they measured" >&2
 fi
 mkdir -p target/bench
 python3 - <<'PY'

@@ -190,16 +190,18 @@ final class ApiStore {
     }
 
     /**
-     * As {@link #update}, but the function gets a shallow copy: its own top level and metadata, and the stored
-     * object's other subtrees, which it must replace rather than change in place (stored trees are never modified
-     * in place). The lab's controller writes a pod's status this way without copying its spec.
+     * As {@link #update}, but the function gets a shallow copy: its own top level and metadata object, holding the
+     * stored object's subtrees, which it must replace rather than change in place (stored trees are never modified
+     * in place). The lab's controller writes a pod's status this way without copying its spec or managedFields.
      */
     synchronized ObjectNode patch(
             ApiResources.Type type, String namespace, String name, UnaryOperator<ObjectNode> change) {
         ObjectNode current = require(type, namespace, name);
         ObjectNode copy = NODES.objectNode();
         current.fields().forEachRemaining(e -> copy.set(e.getKey(), e.getValue()));
-        copy.set("metadata", current.get("metadata").deepCopy());
+        ObjectNode meta = NODES.objectNode();
+        current.get("metadata").fields().forEachRemaining(e -> meta.set(e.getKey(), e.getValue()));
+        copy.set("metadata", meta);
         return update(type, namespace, name, current, change.apply(copy));
     }
 

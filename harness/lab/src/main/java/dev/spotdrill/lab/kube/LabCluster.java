@@ -188,6 +188,11 @@ public final class LabCluster implements AutoCloseable {
         }
     }
 
+    /** The PodDisruptionBudgets with fewer healthy pods than they ask for (namespace/name), for tests. */
+    List<String> unsatisfiedBudgets() {
+        return api.evictions().unsatisfied();
+    }
+
     /** The API server's URL (plain HTTP on 127.0.0.1). */
     public URI masterUrl() {
         return masterUrl;

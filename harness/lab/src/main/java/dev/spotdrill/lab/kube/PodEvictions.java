@@ -75,8 +75,8 @@ final class PodEvictions {
                                     + " not support.");
                 }
                 if (!matching.isEmpty()) {
-                    List<Pod> inNamespace = podsIn(namespace);
                     PodDisruptionBudget budget = matching.get(0);
+                    List<Pod> inNamespace = covered(namespace, budget);
                     String refusal = refusal(budget, pod, inNamespace, expectedPods(namespace, budget, inNamespace));
                     if (refusal != null) {
                         refusals.incrementAndGet();
@@ -100,20 +100,35 @@ final class PodEvictions {
 
     /** How many more pods the budget lets go now (the {@code status.disruptionsAllowed} the real server keeps). */
     int disruptionsAllowed(JsonNode budgetJson) {
+        return Math.max(0, surplus(budgetJson));
+    }
+
+    /** Whether the budget has at least the healthy pods it asks for ({@code currentHealthy >= desiredHealthy}). */
+    boolean satisfied(JsonNode budgetJson) {
+        return surplus(budgetJson) >= 0;
+    }
+
+    /** The budgets with fewer healthy pods than they ask for, as namespace/name. */
+    List<String> unsatisfied() {
+        return store.atomically(() -> store.list(budgets, null, Selectors.Filter.ALL).items().stream()
+                .filter(b -> !satisfied(b))
+                .map(b -> b.path("metadata").path("namespace").asText() + "/"
+                        + b.path("metadata").path("name").asText())
+                .toList());
+    }
+
+    /** The budget's healthy pods minus those it asks for. */
+    private int surplus(JsonNode budgetJson) {
         return store.atomically(() -> {
             PodDisruptionBudget budget = json.convertValue(budgetJson, PodDisruptionBudget.class);
             if (budget.getSpec() == null) {
                 return 0;
             }
             String ns = budget.getMetadata().getNamespace();
-            List<Pod> inNamespace = podsIn(ns);
-            List<Pod> covered = inNamespace.stream()
-                    .filter(p -> Kube.matches(
-                            budget.getSpec().getSelector(), p.getMetadata().getLabels()))
-                    .toList();
-            int expected = Math.max(expectedPods(ns, budget, inNamespace), covered.size());
+            List<Pod> covered = covered(ns, budget);
+            int expected = Math.max(expectedPods(ns, budget, covered), covered.size());
             int healthy = (int) covered.stream().filter(Kube::isPodReady).count();
-            return Math.max(0, healthy - desired(budget, expected));
+            return healthy - desired(budget, expected);
         });
     }
 
@@ -126,10 +141,23 @@ final class PodEvictions {
                 .toList();
     }
 
-    private List<Pod> podsIn(String namespace) {
-        return store.list(pods, namespace, Selectors.Filter.ALL).items().stream()
-                .map(p -> json.convertValue(p, Pod.class))
-                .toList();
+    /**
+     * The pods of the namespace the budget selects; labels are matched on the stored trees, so that only those pods
+     * are converted (a namespace of a generated cluster holds thousands of 10 KB pods).
+     */
+    private List<Pod> covered(String namespace, PodDisruptionBudget budget) {
+        List<Pod> out = new java.util.ArrayList<>();
+        for (ObjectNode p : store.list(pods, namespace, Selectors.Filter.ALL).items()) {
+            Map<String, String> labels = new HashMap<>();
+            p.path("metadata")
+                    .path("labels")
+                    .fields()
+                    .forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+            if (Kube.matches(budget.getSpec().getSelector(), labels)) {
+                out.add(json.convertValue(p, Pod.class));
+            }
+        }
+        return out;
     }
 
     /**

@@ -76,7 +76,10 @@ class ClusterGeneratorTest {
                 .hasMessageContaining("generate is 50; write it as a mapping");
     }
 
-    /** The generated 50-node, 500-pod cluster turns Ready, and each pod weighs 8–12 KB on the API server. */
+    /**
+     * The generated 50-node, 500-pod cluster turns Ready (every pod Ready, every Deployment's status, every budget
+     * satisfied), and each pod weighs 8–12 KB on the API server.
+     */
     @Test
     void aGeneratedClusterTurnsReadyWithPodsShapedLikeEksPods() throws Exception {
         ClusterSpec spec =
@@ -112,6 +115,29 @@ class ClusterGeneratorTest {
                             .list()
                             .getItems())
                     .hasSize(spec.workloads().size());
+            assertThat(cluster.unsatisfiedBudgets())
+                    .as("budgets short of healthy pods")
+                    .isEmpty();
+            // a budget that asks for more healthy pods than its Deployment has is reported
+            var first = spec.workloads().get(0);
+            cluster.client()
+                    .policy()
+                    .v1()
+                    .podDisruptionBudget()
+                    .inNamespace(first.namespace())
+                    .resource(new io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder()
+                            .withNewMetadata()
+                            .withName("too-demanding")
+                            .endMetadata()
+                            .withNewSpec()
+                            .withMinAvailable(new io.fabric8.kubernetes.api.model.IntOrString(first.replicas() + 1))
+                            .withNewSelector()
+                            .withMatchLabels(java.util.Map.of(LabController.APP_LABEL, first.name()))
+                            .endSelector()
+                            .endSpec()
+                            .build())
+                    .create();
+            assertThat(cluster.unsatisfiedBudgets()).containsExactly(first.namespace() + "/too-demanding");
 
             HttpResponse<String> res = HttpClient.newHttpClient()
                     .send(

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * L1: how long a generated cluster takes from start to every pod Ready (each Deployment's readyReplicas at its
- * replicas, each DaemonSet's numberReady at its desired count), wall time, printed as {@code [figure]} lines. The
+ * replicas, each DaemonSet's numberReady at its desired count; then every pod Ready and every PodDisruptionBudget
+ * satisfied), wall time, printed as {@code [figure]} lines. The
  * 2,000-node / 20,000-pod run must be Ready within {@code -Dbench.ready2000.bound} (ISO duration, default PT10M);
  * the 5,000 / 50,000 one is measured against the 60 s goal. Run with {@code -Dspotdrill.excludedGroups=
  * -Dtest=LabScaleBenchmark}.
@@ -67,6 +68,9 @@ class LabScaleBenchmark {
                     .filter(Kube::isPodReady)
                     .count();
             assertThat(ready).isEqualTo(pods);
+            assertThat(cluster.unsatisfiedBudgets())
+                    .as("PodDisruptionBudgets not satisfied")
+                    .isEmpty();
             return seconds;
         }
     }
