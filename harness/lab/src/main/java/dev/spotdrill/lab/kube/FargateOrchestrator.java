@@ -470,9 +470,25 @@ final class FargateOrchestrator implements AutoCloseable {
 
     /**
      * One update of the Deployment: the template's compute label and nodeSelector (unless {@code value} is null),
-     * annotations set and removed.
+     * annotations set and removed. A conflict (the Deployment changed between the read and the write: the
+     * Deployment controller writes its status all the time) is retried on the new version, as client-go's
+     * RetryOnConflict does; the reference orchestrator's patches carry no resourceVersion and never conflict.
      */
     private void patch(String value, Map<String, String> set, List<String> remove) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                patchOnce(value, set, remove);
+                return;
+            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt >= 5) {
+                    throw e;
+                }
+                LOG.debug("Deployment {} changed meanwhile; patching again ({})", spec.deployment(), attempt);
+            }
+        }
+    }
+
+    private void patchOnce(String value, Map<String, String> set, List<String> remove) {
         client.apps()
                 .deployments()
                 .inNamespace(spec.namespace())

@@ -1,5 +1,6 @@
 package dev.spotdrill.lab.kube;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.FieldsV1;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -62,7 +63,7 @@ final class LabApi {
                 .toList());
         shell.setMetadata(meta);
         ObjectNode t = json.convertValue(shell, ObjectNode.class);
-        com.fasterxml.jackson.databind.JsonNode entries = t.path("metadata").path("managedFields");
+        JsonNode entries = t.path("metadata").path("managedFields");
         for (int i = 0; i < managed.size() && i < entries.size(); i++) {
             FieldsV1 f = managed.get(i).getFieldsV1();
             if (f != null) {
@@ -77,7 +78,7 @@ final class LabApi {
      * memory (an object per field), and the pods of one template have the same; stored trees are never changed in
      * place, so sharing them is safe, and a 50,000-pod lab keeps one copy of each.
      */
-    private com.fasterxml.jackson.databind.JsonNode fieldsTree(FieldsV1 f) {
+    private JsonNode fieldsTree(FieldsV1 f) {
         ObjectNode known = PodShapes.treeOf(f);
         if (known != null) {
             return known;
@@ -85,12 +86,11 @@ final class LabApi {
         if (fields.size() > 50_000) {
             fields.clear();
         }
-        com.fasterxml.jackson.databind.JsonNode t = json.convertValue(f, com.fasterxml.jackson.databind.JsonNode.class);
+        JsonNode t = json.convertValue(f, JsonNode.class);
         return fields.computeIfAbsent(t, k -> k);
     }
 
-    private final Map<com.fasterxml.jackson.databind.JsonNode, com.fasterxml.jackson.databind.JsonNode> fields =
-            new ConcurrentHashMap<>();
+    private final Map<JsonNode, JsonNode> fields = new ConcurrentHashMap<>();
 
     String asJson(Object o) {
         return json.asJson(o);
@@ -127,17 +127,11 @@ final class LabApi {
      * Creates a pod whose spec is the given tree, which the store keeps as it is: the pods of one template share
      * it (a 10 KB pod is mostly spec). The pod's own spec object must say the same, for the caller's cache.
      */
-    io.fabric8.kubernetes.api.model.Pod createPod(io.fabric8.kubernetes.api.model.Pod pod, ObjectNode specTree) {
-        io.fabric8.kubernetes.api.model.Pod shell = new io.fabric8.kubernetes.api.model.Pod(
-                pod.getApiVersion(), pod.getKind(), pod.getMetadata(), null, pod.getStatus());
+    Pod createPod(Pod pod, ObjectNode specTree) {
+        Pod shell = new Pod(pod.getApiVersion(), pod.getKind(), pod.getMetadata(), null, pod.getStatus());
         ObjectNode body = tree(shell);
         body.set("spec", specTree);
-        return stored(
-                pod,
-                store.createOwned(
-                        type(io.fabric8.kubernetes.api.model.Pod.class),
-                        pod.getMetadata().getNamespace(),
-                        body));
+        return stored(pod, store.createOwned(type(Pod.class), pod.getMetadata().getNamespace(), body));
     }
 
     /**
@@ -174,13 +168,12 @@ final class LabApi {
      * without copying or converting its spec; 409 when {@code next}'s resourceVersion is not the stored one (none:
      * unconditional). Returns {@code next} as stored.
      */
-    io.fabric8.kubernetes.api.model.Pod writePodStatus(io.fabric8.kubernetes.api.model.Pod next, String bindTo) {
-        ObjectNode status =
-                tree(new io.fabric8.kubernetes.api.model.Pod(null, null, managedOnly(next), null, next.getStatus()));
+    Pod writePodStatus(Pod next, String bindTo) {
+        ObjectNode status = tree(new Pod(null, null, managedOnly(next), null, next.getStatus()));
         String rv = next.getMetadata().getResourceVersion();
         boolean[] based = new boolean[1];
         ObjectNode written = store.patch(
-                type(io.fabric8.kubernetes.api.model.Pod.class),
+                type(Pod.class),
                 next.getMetadata().getNamespace(),
                 next.getMetadata().getName(),
                 cur -> {
@@ -191,8 +184,7 @@ final class LabApi {
                     } else {
                         meta.put("resourceVersion", rv);
                     }
-                    com.fasterxml.jackson.databind.JsonNode managed =
-                            status.path("metadata").get("managedFields");
+                    JsonNode managed = status.path("metadata").get("managedFields");
                     if (managed == null) {
                         meta.remove("managedFields");
                     } else {
@@ -211,7 +203,7 @@ final class LabApi {
                     }
                     return cur;
                 });
-        return based[0] ? stored(next, written) : read(written, io.fabric8.kubernetes.api.model.Pod.class);
+        return based[0] ? stored(next, written) : read(written, Pod.class);
     }
 
     private static ObjectMeta managedOnly(HasMetadata o) {
@@ -229,8 +221,7 @@ final class LabApi {
     <T extends HasMetadata> T writeStatus(T next, Object status) {
         String base = next.getMetadata().getResourceVersion();
         boolean[] based = new boolean[1];
-        com.fasterxml.jackson.databind.JsonNode st =
-                json.convertValue(status, com.fasterxml.jackson.databind.JsonNode.class);
+        JsonNode st = json.convertValue(status, JsonNode.class);
         ObjectNode written = store.patch(
                 type(classOf(next)),
                 next.getMetadata().getNamespace(),
@@ -257,7 +248,7 @@ final class LabApi {
 
     /** The written object with the store's identity fields, which are all the store adds to a write. */
     private static <T extends HasMetadata> T stored(T o, ObjectNode tree) {
-        com.fasterxml.jackson.databind.JsonNode m = tree.path("metadata");
+        JsonNode m = tree.path("metadata");
         io.fabric8.kubernetes.api.model.ObjectMeta meta = o.getMetadata();
         meta.setName(m.path("name").asText());
         meta.setUid(m.path("uid").asText(null));
@@ -265,12 +256,11 @@ final class LabApi {
         meta.setCreationTimestamp(m.path("creationTimestamp").asText(null));
         meta.setDeletionTimestamp(m.path("deletionTimestamp").asText(null));
         meta.setGeneration(m.has("generation") ? m.get("generation").asLong() : null);
-        if (o instanceof io.fabric8.kubernetes.api.model.Pod p && p.getStatus() == null) {
+        if (o instanceof Pod p && p.getStatus() == null) {
             p.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder()
                     .withPhase(tree.path("status").path("phase").asText(null))
                     .build());
-        } else if (o instanceof io.fabric8.kubernetes.api.model.Pod p
-                && p.getStatus().getPhase() == null) {
+        } else if (o instanceof Pod p && p.getStatus().getPhase() == null) {
             p.getStatus().setPhase(tree.path("status").path("phase").asText(null));
         }
         return o;

@@ -23,6 +23,8 @@ final class LabCache<T extends HasMetadata> {
     private final Map<String, Function<T, List<String>>> indexers;
     private final Map<String, Map<String, Set<String>>> indexes = new HashMap<>();
     private final Set<String> deletedUids = new HashSet<>();
+    /** Counts the changes, for views derived from the cache. */
+    private long version;
 
     LabCache(Map<String, Function<T, List<String>>> indexers) {
         this.indexers = indexers;
@@ -59,6 +61,7 @@ final class LabCache<T extends HasMetadata> {
         unindex(k, cur);
         byKey.put(k, o);
         index(k, o);
+        version++;
         return true;
     }
 
@@ -71,6 +74,7 @@ final class LabCache<T extends HasMetadata> {
         if (cur != null && Objects.equals(cur.getMetadata().getUid(), uid)) {
             unindex(k, cur);
             byKey.remove(k);
+            version++;
         }
     }
 
@@ -85,7 +89,13 @@ final class LabCache<T extends HasMetadata> {
         if (cur != null && Objects.equals(cur.getMetadata().getUid(), uid)) {
             unindex(k, cur);
             byKey.remove(k);
+            version++;
         }
+    }
+
+    /** Grows with every change to the cache. */
+    long version() {
+        return version;
     }
 
     T get(String key) {

@@ -188,6 +188,11 @@ public final class LabCluster implements AutoCloseable {
         }
     }
 
+    /** Calls the listener with every change of the API server's storage, under its lock (for benchmarks). */
+    void onStoreChange(java.util.function.Consumer<ApiStore.Change> listener) {
+        api.store().addListener(listener);
+    }
+
     /** The PodDisruptionBudgets with fewer healthy pods than they ask for (namespace/name), for tests. */
     List<String> unsatisfiedBudgets() {
         return api.evictions().unsatisfied();

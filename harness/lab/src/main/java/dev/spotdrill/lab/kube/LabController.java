@@ -397,10 +397,19 @@ final class LabController implements AutoCloseable {
     }
 
     List<Node> sortedNodes() {
-        return nodes.all().stream()
-                .sorted(Comparator.comparing(n -> n.getMetadata().getName()))
-                .toList();
+        if (sorted == null || sortedAt != nodes.version()) {
+            sorted = nodes.all().stream()
+                    .sorted(Comparator.comparing(n -> n.getMetadata().getName()))
+                    .toList();
+            sortedAt = nodes.version();
+        }
+        return sorted;
     }
+
+    /** The nodes by name, as of the node cache's version {@link #sortedAt}. */
+    private List<Node> sorted;
+
+    private long sortedAt = -1;
 
     /** The Fargate scheduler's pass, given only what it looks at: Fargate nodes, their pods and Fargate pods. */
     private void reconcileFargate() {
@@ -679,13 +688,7 @@ final class LabController implements AutoCloseable {
     }
 
     String templateHash(PodTemplateSpec template) {
-        String json = api.asJson(template);
-        String hex = Kube.sha256Hex(json);
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 10; i++) {
-            sb.append(PodShapes.POD_CHARS.charAt(Character.digit(hex.charAt(i), 16) % PodShapes.POD_CHARS.length()));
-        }
-        return sb.toString();
+        return PodShapes.templateHash(api.asJson(template));
     }
 
     @Override

@@ -397,4 +397,14 @@ final class PodShapes {
         }
         return sb.toString();
     }
+
+    /** The pod-template-hash of a template's JSON: ten name characters from its SHA-256. */
+    static String templateHash(String templateJson) {
+        String hex = Kube.sha256Hex(templateJson);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 10; i++) {
+            sb.append(POD_CHARS.charAt(Character.digit(hex.charAt(i), 16) % POD_CHARS.length()));
+        }
+        return sb.toString();
+    }
 }

@@ -36,8 +36,65 @@ class LabScaleBenchmark {
 
     @Test
     void fiveThousandNodesAndFiftyThousandPods() {
-        double s = ready(5_000, 50_000, Duration.ofMinutes(20));
+        double s = ready(5_000, 50_000, Duration.ofMinutes(20), LabScaleBenchmark::reconcileLatency);
         figure("L1.ready5000", s, "s", 60, "5,000 nodes / 50,000 pods Ready, wall");
+    }
+
+    /**
+     * One change reconciled: a Deployment's pod is deleted, and the time until its replacement is bound to a node
+     * (created, scheduled, written) is taken from the API server's storage, 20 times.
+     */
+    private static void reconcileLatency(LabCluster cluster) {
+        KubernetesClient c = cluster.client();
+        java.util.concurrent.ConcurrentHashMap<String, Long> bound = new java.util.concurrent.ConcurrentHashMap<>();
+        cluster.onStoreChange(ch -> {
+            if (ch.after() != null
+                    && ch.after().path("kind").asText().equals("Pod")
+                    && !ch.after().path("spec").path("nodeName").asText("").isEmpty()
+                    && (ch.before() == null
+                            || ch.before()
+                                    .path("spec")
+                                    .path("nodeName")
+                                    .asText("")
+                                    .isEmpty())) {
+                bound.putIfAbsent(
+                        ch.after().path("metadata").path("labels").path("app").asText(), System.nanoTime());
+            }
+        });
+        List<Long> lags = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            int d = i * 37; // the generator puts Deployment svc-<d> in namespace team-<d % 10>
+            String ns = "team-" + (d % 10);
+            String app = String.format("svc-%05d", d);
+            var pods = c.pods().inNamespace(ns).withLabel("app", app).list().getItems();
+            if (pods.isEmpty()) {
+                continue;
+            }
+            bound.remove(app);
+            long t0 = System.nanoTime();
+            c.pods()
+                    .inNamespace(ns)
+                    .withName(pods.get(0).getMetadata().getName())
+                    .delete();
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(1))
+                    .until(() -> bound.containsKey(app));
+            lags.add(bound.get(app) - t0);
+        }
+        lags.sort(null);
+        assertThat(lags).hasSize(20);
+        figure(
+                "L1.reconcile.p50",
+                lags.get(lags.size() / 2) / 1e6,
+                "ms",
+                null,
+                "one change reconciled on 5,000 / 50,000: pod deleted -> replacement bound, p50 of " + lags.size());
+        figure(
+                "L1.reconcile.max",
+                lags.get(lags.size() - 1) / 1e6,
+                "ms",
+                100,
+                "one change reconciled on 5,000 / 50,000: pod deleted -> replacement bound, max of " + lags.size());
     }
 
     /** Any size, for profiling: {@code -Dbench.nodes=500 -Dbench.pods=5000}. */
@@ -55,8 +112,12 @@ class LabScaleBenchmark {
                 String.format(Locale.ROOT, "%,d nodes / %,d pods Ready, wall", nodes, pods));
     }
 
-    /** Starts the generated cluster and waits until it is Ready; the wall seconds from the start. */
     static double ready(int nodes, int pods, Duration bound) {
+        return ready(nodes, pods, bound, cluster -> {});
+    }
+
+    /** Starts the generated cluster and waits until it is Ready; the wall seconds from the start. Then {@code after}. */
+    static double ready(int nodes, int pods, Duration bound, java.util.function.Consumer<LabCluster> after) {
         ClusterSpec spec =
                 ClusterGenerator.generate(nodes, pods, 1).withTerminationHandler(TerminationHandlerSpec.disabled());
         long t0 = System.nanoTime();
@@ -71,6 +132,7 @@ class LabScaleBenchmark {
             assertThat(cluster.unsatisfiedBudgets())
                     .as("PodDisruptionBudgets not satisfied")
                     .isEmpty();
+            after.accept(cluster);
             return seconds;
         }
     }
