@@ -53,10 +53,10 @@ final class Coalescer {
     /** How long no drill may be preparing before a batch closes ahead of its window. */
     static final Duration QUIET = Duration.ofMillis(250);
 
-    /** Drills that announced they will coalesce and have not joined yet (guarded by OPEN). */
-    private static int preparing;
-    /** When {@link #preparing} last became 0 (nanoTime; guarded by OPEN). */
-    private static long quietSince = System.nanoTime();
+    /** Drills that announced they will coalesce and have not joined yet (written under OPEN, read without it). */
+    private static volatile int preparing;
+    /** When {@link #preparing} last became 0 (nanoTime; written under OPEN, read without it). */
+    private static volatile long quietSince = System.nanoTime();
 
     /**
      * Announces a drill that will join a batch once resolved and guarded; the returned action says it no longer
@@ -64,7 +64,7 @@ final class Coalescer {
      */
     static Runnable preparing() {
         synchronized (OPEN) {
-            preparing++;
+            preparing = preparing + 1;
         }
         java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
         return () -> {
@@ -78,9 +78,11 @@ final class Coalescer {
 
     /** One announced drill joined or gave up (under OPEN): the batches may close once none is left. */
     private static void arrived() {
-        preparing--;
-        if (preparing == 0) {
+        if (preparing == 1) {
             quietSince = System.nanoTime();
+        }
+        preparing = preparing - 1;
+        if (preparing == 0) {
             for (Batch b : OPEN.values()) {
                 synchronized (b) {
                     b.notifyAll();
@@ -89,11 +91,16 @@ final class Coalescer {
         }
     }
 
-    /** The nanoTime from which a batch may close early, or Long.MAX_VALUE while drills are preparing. */
+    /**
+     * The nanoTime from which a batch may close early, or Long.MAX_VALUE while drills are preparing. Read without
+     * OPEN: a batch's leader asks while it holds its batch's monitor, and {@link #arrived} takes OPEN, then the
+     * batches' monitors. A stale read only delays the close until the next wake-up.
+     */
     private static long quietFrom() {
-        synchronized (OPEN) {
-            return preparing > 0 ? Long.MAX_VALUE : quietSince + QUIET.toNanos();
+        if (preparing > 0) {
+            return Long.MAX_VALUE;
         }
+        return quietSince + QUIET.toNanos(); // written before preparing fell to 0, so read after it
     }
 
     private Coalescer() {}

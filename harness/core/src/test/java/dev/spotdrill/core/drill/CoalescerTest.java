@@ -75,6 +75,33 @@ class CoalescerTest {
                 "EXP1", "EXT1", "running", "", "", "", Optional.empty(), Optional.empty(), Optional.empty(), json);
     }
 
+    /**
+     * Announced drills close their batch once all have joined and none has been preparing for the quiet time, well
+     * before a long window; and drills announcing and joining while leaders gather never deadlock (a leader asks
+     * whether drills are still preparing while it holds its batch).
+     */
+    @Test
+    void announcedDrillsCloseTheirBatchEarlyAndNeverDeadlock() throws Exception {
+        when(backend.createTemplate(any())).thenReturn("EXT1");
+        long t0 = System.nanoTime();
+        for (int round = 0; round < 20; round++) {
+            List<Future<Coalescer.Seat>> seats = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                Runnable announced = Coalescer.preparing();
+                Coalescer.Entry e = entry("sd-r" + round + "d" + i, "PT2M", arn(round * 4 + i + 1));
+                String batchKey = key + round;
+                seats.add(pool.submit(() -> Coalescer.join(
+                        batchKey, Duration.ofMinutes(1), backend, ROLE, Optional.empty(), e, announced)));
+            }
+            for (Future<Coalescer.Seat> f : seats) {
+                assertThat(f.get(10, java.util.concurrent.TimeUnit.SECONDS).templateId())
+                        .isEqualTo("EXT1");
+            }
+        }
+        // 20 batches with a one-minute window each: closed early, not after their windows
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
+    }
+
     @Test
     void drillsWithinTheWindowShareOneTemplateEachWithItsOwnActionTargetAndLead() throws Exception {
         when(backend.createTemplate(any())).thenReturn("EXT1");
