@@ -147,4 +147,16 @@ final class Kube {
             throw new IllegalStateException("SHA-256 is missing from this JDK", e);
         }
     }
+
+    /** The node's InternalIP address, or null. */
+    static String internalIp(io.fabric8.kubernetes.api.model.Node node) {
+        if (node.getStatus() == null || node.getStatus().getAddresses() == null) {
+            return null;
+        }
+        return node.getStatus().getAddresses().stream()
+                .filter(a -> "InternalIP".equals(a.getType()))
+                .map(io.fabric8.kubernetes.api.model.NodeAddress::getAddress)
+                .findFirst()
+                .orElse(null);
+    }
 }

@@ -107,13 +107,6 @@ final class LabApi {
         return o == null ? null : read(o, c);
     }
 
-    /** Every stored object of the type. */
-    <T extends HasMetadata> List<T> list(Class<T> c) {
-        return store.list(type(c), null, Selectors.Filter.ALL).items().stream()
-                .map(o -> read(o, c))
-                .toList();
-    }
-
     /**
      * Creates the object; returns it with what the store set (name, uid, creationTimestamp, resourceVersion,
      * generation, a pod's default phase). The object is not read back: the lab's writers keep what they wrote.
@@ -234,16 +227,6 @@ final class LabApi {
                     return cur;
                 });
         return based[0] ? stored(next, written) : read(written, classOf(next));
-    }
-
-    /** Replaces the object; 409 when its resourceVersion is not the stored one. Returns it as stored. */
-    <T extends HasMetadata> T update(T o) {
-        Class<T> c = classOf(o);
-        ObjectNode next = tree(o);
-        return stored(
-                o,
-                store.update(
-                        type(c), o.getMetadata().getNamespace(), o.getMetadata().getName(), cur -> next));
     }
 
     /** The written object with the store's identity fields, which are all the store adds to a write. */

@@ -69,13 +69,7 @@ final class LabCache<T extends HasMetadata> {
     void deleted(T o) {
         String uid = o.getMetadata().getUid();
         deletedUids.remove(uid);
-        String k = key(o);
-        T cur = byKey.get(k);
-        if (cur != null && Objects.equals(cur.getMetadata().getUid(), uid)) {
-            unindex(k, cur);
-            byKey.remove(k);
-            version++;
-        }
+        remove(o);
     }
 
     /** The controller deleted the object: it is gone from the cache now, and stays gone. */
@@ -84,9 +78,15 @@ final class LabCache<T extends HasMetadata> {
         if (uid != null) {
             deletedUids.add(uid);
         }
+        remove(o);
+    }
+
+    /** Drops the cached object of that key when it is this one (same uid). */
+    private void remove(T o) {
         String k = key(o);
         T cur = byKey.get(k);
-        if (cur != null && Objects.equals(cur.getMetadata().getUid(), uid)) {
+        if (cur != null
+                && Objects.equals(cur.getMetadata().getUid(), o.getMetadata().getUid())) {
             unindex(k, cur);
             byKey.remove(k);
             version++;

@@ -682,7 +682,7 @@ public final class LabJobs implements AutoCloseable {
             pod.getSpec().setNodeName(chosen.getMetadata().getName());
             pod.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder()
                     .withPhase("Pending")
-                    .withHostIP(internalIp(chosen))
+                    .withHostIP(Kube.internalIp(chosen))
                     .withConditions(
                             podCondition("PodScheduled", "True", null),
                             podCondition("Initialized", "True", null),
@@ -859,17 +859,6 @@ public final class LabJobs implements AutoCloseable {
                 .min(Comparator.comparing((Node n) -> !"ON_DEMAND"
                                 .equals(LabController.labelsOf(n.getMetadata()).get("eks.amazonaws.com/capacityType")))
                         .thenComparing(n -> n.getMetadata().getName()))
-                .orElse(null);
-    }
-
-    private static String internalIp(Node node) {
-        if (node.getStatus() == null || node.getStatus().getAddresses() == null) {
-            return null;
-        }
-        return node.getStatus().getAddresses().stream()
-                .filter(a -> "InternalIP".equals(a.getType()))
-                .map(io.fabric8.kubernetes.api.model.NodeAddress::getAddress)
-                .findFirst()
                 .orElse(null);
     }
 

@@ -67,7 +67,7 @@ final class LabKubelet {
     }
 
     io.fabric8.kubernetes.api.model.PodStatus runningStatus(Node node, Pod pod) {
-        String hostIp = internalIp(node);
+        String hostIp = Kube.internalIp(node);
         return new io.fabric8.kubernetes.api.model.PodStatusBuilder()
                 .withContainerStatuses(PodShapes.containerStatuses(pod, c.clock.now()))
                 .withQosClass("Burstable")
@@ -220,16 +220,5 @@ final class LabKubelet {
             p.getStatus().getContainerStatuses().forEach(s -> s.setReady(true));
         }
         PodShapes.manage(p, "kubelet", c.clock.now());
-    }
-
-    private static String internalIp(Node node) {
-        if (node.getStatus() == null || node.getStatus().getAddresses() == null) {
-            return null;
-        }
-        return node.getStatus().getAddresses().stream()
-                .filter(a -> "InternalIP".equals(a.getType()))
-                .map(io.fabric8.kubernetes.api.model.NodeAddress::getAddress)
-                .findFirst()
-                .orElse(null);
     }
 }
