@@ -38,11 +38,19 @@ final class EngineRuns {
     }
 
     /**
-     * Asserts that all {@code n} tests ran and passed: none failed (their failures are shown), and none was skipped
-     * or aborted, since a skipped or aborted test proves nothing either.
+     * Asserts that all {@code n} tests ran and passed: none failed (their failures are shown with their whole stack
+     * traces, causes included), and none was skipped or aborted, since a skipped or aborted test proves nothing
+     * either.
      */
     static void assertAllPassed(EngineExecutionResults results, int n) {
-        assertThat(failures(results)).as("failed tests").isEmpty();
+        Map<String, Throwable> failed = failures(results);
+        StringBuilder stacks = new StringBuilder();
+        failed.forEach((name, t) -> {
+            java.io.StringWriter w = new java.io.StringWriter();
+            t.printStackTrace(new java.io.PrintWriter(w));
+            stacks.append('\n').append(name).append(": ").append(w);
+        });
+        assertThat(failed.keySet()).as("failed tests:%s", stacks).isEmpty();
         results.testEvents()
                 .assertStatistics(s -> s.started(n).succeeded(n).aborted(0).skipped(0));
     }
