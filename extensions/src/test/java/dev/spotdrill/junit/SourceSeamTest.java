@@ -109,7 +109,10 @@ class SourceSeamTest {
                 .hasMessageStartingWith("@ExpectHeartbeat(beats=5) missed for the drill\n"
                         + "  window: START+PT30S, from +0.0s to deadline +30.0s")
                 .hasMessageContaining("timeline (world time from START):")
-                .hasMessageContaining("test-heartbeat BEAT  beat 3");
+                // beat 1 lands at +10 s, well inside the window; beat 3 lands on the deadline itself and may or
+                // may not be seen on a loaded machine
+                .hasMessageContaining("test-heartbeat BEAT  beat 1")
+                .hasMessageNotContaining("beat 5");
     }
 
     @Test
