@@ -784,11 +784,8 @@ public final class SpotLab implements AutoCloseable {
     }
 
     private software.amazon.awssdk.services.eventbridge.EventBridgeClient responderEvents() {
-        software.amazon.awssdk.http.SdkHttpClient http =
-                software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.builder()
-                        .connectionTimeout(java.time.Duration.ofSeconds(5))
-                        .socketTimeout(java.time.Duration.ofSeconds(10))
-                        .build();
+        software.amazon.awssdk.http.SdkHttpClient http = dev.spotdrill.core.internal.HttpClients.urlConnection(
+                java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(10));
         var c = software.amazon.awssdk.services.eventbridge.EventBridgeClient.builder()
                 .httpClient(http)
                 .region(software.amazon.awssdk.regions.Region.of(ctx.region()))
@@ -808,11 +805,8 @@ public final class SpotLab implements AutoCloseable {
                 }
             }
             // the queue processor long-polls 20 s: its reads may be silent that long
-            software.amazon.awssdk.http.SdkHttpClient http =
-                    software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.builder()
-                            .connectionTimeout(java.time.Duration.ofSeconds(5))
-                            .socketTimeout(java.time.Duration.ofSeconds(40))
-                            .build();
+            software.amazon.awssdk.http.SdkHttpClient http = dev.spotdrill.core.internal.HttpClients.urlConnection(
+                    java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(40));
             var c = software.amazon.awssdk.services.sqs.SqsClient.builder()
                     .httpClient(http)
                     .region(software.amazon.awssdk.regions.Region.of(ctx.region()))

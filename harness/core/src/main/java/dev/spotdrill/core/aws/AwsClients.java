@@ -2,6 +2,7 @@ package dev.spotdrill.core.aws;
 
 import dev.spotdrill.core.AwsService;
 import dev.spotdrill.core.World;
+import dev.spotdrill.core.internal.HttpClients;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
@@ -15,7 +16,6 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
 import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
 import software.amazon.awssdk.http.SdkHttpClient;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
@@ -43,11 +43,8 @@ public final class AwsClients {
 
     private AwsClients(World world) {
         this.world = world;
-        this.http = UrlConnectionHttpClient.builder()
-                .connectionTimeout(Duration.ofSeconds(5))
-                // FIS, EC2, STS and IAM answer in well under a second; a read silent for 10 s is retried by the SDK
-                .socketTimeout(Duration.ofSeconds(10))
-                .build();
+        // FIS, EC2, STS and IAM answer in well under a second; a read silent for 10 s is retried by the SDK
+        this.http = HttpClients.urlConnection(Duration.ofSeconds(5), Duration.ofSeconds(10));
         this.credentials = world.credentials()
                 .<AwsCredentialsProvider>map(c -> StaticCredentialsProvider.create(
                         c.sessionToken().isPresent()

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spotdrill.core.SpotDrillException;
 import dev.spotdrill.core.World;
+import dev.spotdrill.core.internal.HttpClients;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -27,7 +28,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.AbortedException;
 import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.eventbridge.model.PutTargetsResponse;
 import software.amazon.awssdk.services.eventbridge.model.RuleState;
@@ -110,11 +110,9 @@ public final class EventQueue implements AutoCloseable {
         this.queueArn = queueArn;
         this.ruleArn = ruleArn;
         this.pattern = pattern;
-        this.pollHttp = new AbortableHttpClient(UrlConnectionHttpClient.builder()
-                .connectionTimeout(Duration.ofSeconds(5))
+        this.pollHttp = new AbortableHttpClient(
                 // the 20 s long poll plus margin: a read silent for longer is a dead connection
-                .socketTimeout(WAIT.plusSeconds(15))
-                .build());
+                HttpClients.urlConnection(Duration.ofSeconds(5), WAIT.plusSeconds(15)));
         this.pollSqs = AwsClients.of(world).sqs(pollHttp);
     }
 

@@ -11,6 +11,7 @@ import dev.spotdrill.core.drill.Source;
 import dev.spotdrill.core.drill.SourceContext;
 import dev.spotdrill.core.drill.SourceRequest;
 import dev.spotdrill.core.drill.Target;
+import dev.spotdrill.core.internal.HttpClients;
 import dev.spotdrill.core.kube.KubeClientFactory;
 import dev.spotdrill.core.kube.ProbePodImds;
 import java.net.URI;
@@ -23,7 +24,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import software.amazon.awssdk.http.SdkHttpClient;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.imds.Ec2MetadataClient;
 import software.amazon.awssdk.imds.Ec2MetadataRetryPolicy;
 
@@ -201,10 +201,7 @@ public final class ImdsSource implements Source {
         if (checkHttp == null) {
             synchronized (ImdsSource.class) {
                 if (checkHttp == null) {
-                    checkHttp = UrlConnectionHttpClient.builder()
-                            .connectionTimeout(CHECK_TIMEOUT)
-                            .socketTimeout(CHECK_TIMEOUT)
-                            .build();
+                    checkHttp = HttpClients.urlConnection(CHECK_TIMEOUT, CHECK_TIMEOUT);
                 }
             }
         }
