@@ -134,7 +134,8 @@ class BlacklistDrillTest {
 
     @BeforeAll
     static void startLab() {
-        lab = BlacklistTests.lab(20);
+        // pace 10, as BlacklisterFaultsTest: the Job needs seconds of wall time in a loaded parallel build
+        lab = BlacklistTests.lab(10);
     }
 
     @AfterAll
