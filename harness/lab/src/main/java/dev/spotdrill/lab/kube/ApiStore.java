@@ -79,6 +79,10 @@ final class ApiStore {
         listeners.add(listener);
     }
 
+    void removeListener(java.util.function.Consumer<Change> listener) {
+        listeners.remove(listener);
+    }
+
     synchronized long resourceVersion() {
         return rv;
     }

@@ -213,6 +213,11 @@ public final class LabCluster implements AutoCloseable {
         return spec;
     }
 
+    /** The API server's storage, read and written in process by the lab's own control plane. */
+    LabApi labApi() {
+        return labApi;
+    }
+
     /** The logs of the pods the lab runs itself, served on pods/log. */
     PodLogs podLogs() {
         return podLogs;

@@ -1,5 +1,6 @@
 package dev.spotdrill.lab.kube;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spotdrill.core.Secret;
 import dev.spotdrill.core.WorldClock;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
@@ -7,6 +8,8 @@ import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
@@ -30,10 +33,6 @@ import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobSpecBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobStatus;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
@@ -75,7 +74,11 @@ import org.slf4j.LoggerFactory;
  * Pause and backoff happen in world time. Deleting a Job cancels its run and deletes its pods, as the garbage
  * collector would. Jobs of other CronJobs are left alone: the lab has no kubelet to run them.
  *
- * <p>It watches Jobs with its own informer and runs on its own threads, apart from the lab controller.
+ * <p>Like the lab controller, it reads and writes the API server's storage in process ({@link LabApi}): it follows
+ * the store's Job changes, and its writes are ordinary store writes (resourceVersions, watch events). Each Job runs on
+ * a thread of its own. Over HTTP, a Job's dozen calls one after another took seconds on a loaded machine, which at
+ * pace 20 is minutes of world time. The blacklister itself still reaches the feed and CAST AI over HTTP, as a pod
+ * would.
  */
 public final class LabJobs implements AutoCloseable {
     /** The annotation {@code kubectl create job --from=cronjob/...} sets. */
@@ -117,7 +120,7 @@ public final class LabJobs implements AutoCloseable {
         }
     }
 
-    private final KubernetesClient client;
+    private final LabApi api;
     private final PodLogs logs;
     private final WorldClock clock;
     private final SpotBlacklisterSpec spec;
@@ -129,11 +132,14 @@ public final class LabJobs implements AutoCloseable {
     private final HttpClient http;
     private final SpotBlacklister blacklister;
     private final Map<String, Run> runs = new ConcurrentHashMap<>();
-    /** The Jobs already taken up, until they are deleted: a late informer event must not run one twice. */
+    /** The Jobs already taken up, until they are deleted: a later change of a Job must not run it twice. */
     private final Set<String> seen = ConcurrentHashMap.newKeySet();
 
     private final AtomicBoolean closed = new AtomicBoolean();
-    private volatile SharedIndexInformer<Job> informer;
+    /** Job changes from the store, handled in order on one thread (the store calls its listeners under its lock). */
+    private final ExecutorService jobEvents;
+
+    private final java.util.function.Consumer<ApiStore.Change> listener = this::changed;
 
     private LabJobs(
             LabCluster cluster,
@@ -141,7 +147,7 @@ public final class LabJobs implements AutoCloseable {
             SpotBlacklisterSpec spec,
             Endpoints endpoints,
             Supplier<Map<String, String>> faults) {
-        this.client = cluster.client();
+        this.api = cluster.labApi();
         this.logs = cluster.podLogs();
         this.clock = clock;
         this.spec = spec;
@@ -153,6 +159,7 @@ public final class LabJobs implements AutoCloseable {
         t.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         this.timer = t;
         this.runners = Executors.newCachedThreadPool(threads("spotdrill-kube-job"));
+        this.jobEvents = Executors.newSingleThreadExecutor(threads("spotdrill-kube-jobs"));
         this.http = HttpClient.newBuilder()
                 .connectTimeout(Duration.ofSeconds(5))
                 .version(HttpClient.Version.HTTP_1_1)
@@ -179,7 +186,7 @@ public final class LabJobs implements AutoCloseable {
         LabJobs jobs = new LabJobs(cluster, clock, spec, endpoints, faults);
         try {
             jobs.createObjects();
-            jobs.informer = jobs.client.batch().v1().jobs().inAnyNamespace().inform(jobs.handler(), 0);
+            jobs.follow();
             jobs.scheduleNext(clock.now());
             return jobs;
         } catch (RuntimeException e) {
@@ -192,33 +199,28 @@ public final class LabJobs implements AutoCloseable {
 
     private void createObjects() {
         String ns = spec.namespace();
-        if (client.namespaces().withName(ns).get() == null) {
-            client.namespaces()
-                    .resource(new NamespaceBuilder()
-                            .withNewMetadata()
-                            .withName(ns)
-                            .withUid(UUID.randomUUID().toString())
-                            .endMetadata()
-                            .build())
-                    .create();
+        if (api.get(Namespace.class, null, ns) == null) {
+            api.create(new NamespaceBuilder()
+                    .withNewMetadata()
+                    .withName(ns)
+                    .withUid(UUID.randomUUID().toString())
+                    .endMetadata()
+                    .build());
         }
         Map<String, String> data = new LinkedHashMap<>();
         data.put("CASTAI_API_URL", b64(endpoints.castAiUrl().toString()));
         data.put("CASTAI_ORGANIZATION_ID", b64(endpoints.organizationId()));
         data.put("CASTAI_CLUSTER_ID", b64(endpoints.clusterId()));
         data.put("CASTAI_API_KEY", b64(endpoints.apiKey().reveal()));
-        client.secrets()
-                .inNamespace(ns)
-                .resource(new SecretBuilder()
-                        .withNewMetadata()
-                        .withName(spec.secretName())
-                        .withNamespace(ns)
-                        .withUid(UUID.randomUUID().toString())
-                        .endMetadata()
-                        .withType("Opaque")
-                        .withData(data)
-                        .build())
-                .create();
+        api.create(new SecretBuilder()
+                .withNewMetadata()
+                .withName(spec.secretName())
+                .withNamespace(ns)
+                .withUid(UUID.randomUUID().toString())
+                .endMetadata()
+                .withType("Opaque")
+                .withData(data)
+                .build());
         List<EnvVar> env = new ArrayList<>();
         spec.env().forEach((k, v) -> env.add(new EnvVar(k, v, null)));
         env.add(new EnvVar("SPOT_ADVISOR_URL", endpoints.spotAdvisorUrl().toString(), null));
@@ -234,52 +236,47 @@ public final class LabJobs implements AutoCloseable {
                     .build());
         }
         Map<String, String> labels = Map.of("app.kubernetes.io/name", CONTAINER);
-        client.batch()
-                .v1()
-                .cronjobs()
-                .inNamespace(ns)
-                .resource(new CronJobBuilder()
-                        .withNewMetadata()
-                        .withName(spec.name())
-                        .withNamespace(ns)
-                        .withUid(UUID.randomUUID().toString())
-                        .withLabels(labels)
-                        .withCreationTimestamp(clock.now().toString())
-                        .endMetadata()
-                        .withNewSpec()
-                        .withSchedule(spec.schedule())
-                        .withSuspend(spec.suspend())
-                        .withConcurrencyPolicy("Forbid")
-                        .withSuccessfulJobsHistoryLimit(3)
-                        .withFailedJobsHistoryLimit(1)
-                        .withNewJobTemplate()
-                        .withNewMetadata()
-                        .withLabels(labels)
-                        .endMetadata()
-                        .withNewSpec()
-                        .withBackoffLimit(0)
-                        .withNewTemplate()
-                        .withNewMetadata()
-                        .withLabels(labels)
-                        .endMetadata()
-                        .withNewSpec()
-                        .withRestartPolicy("Never")
-                        .addNewContainer()
-                        .withName(CONTAINER)
-                        .withImage(IMAGE)
-                        .withEnv(env)
-                        .withNewResources()
-                        .addToRequests("cpu", new io.fabric8.kubernetes.api.model.Quantity("50m"))
-                        .addToRequests("memory", new io.fabric8.kubernetes.api.model.Quantity("64Mi"))
-                        .endResources()
-                        .endContainer()
-                        .endSpec()
-                        .endTemplate()
-                        .endSpec()
-                        .endJobTemplate()
-                        .endSpec()
-                        .build())
-                .create();
+        api.create(new CronJobBuilder()
+                .withNewMetadata()
+                .withName(spec.name())
+                .withNamespace(ns)
+                .withUid(UUID.randomUUID().toString())
+                .withLabels(labels)
+                .withCreationTimestamp(clock.now().toString())
+                .endMetadata()
+                .withNewSpec()
+                .withSchedule(spec.schedule())
+                .withSuspend(spec.suspend())
+                .withConcurrencyPolicy("Forbid")
+                .withSuccessfulJobsHistoryLimit(3)
+                .withFailedJobsHistoryLimit(1)
+                .withNewJobTemplate()
+                .withNewMetadata()
+                .withLabels(labels)
+                .endMetadata()
+                .withNewSpec()
+                .withBackoffLimit(0)
+                .withNewTemplate()
+                .withNewMetadata()
+                .withLabels(labels)
+                .endMetadata()
+                .withNewSpec()
+                .withRestartPolicy("Never")
+                .addNewContainer()
+                .withName(CONTAINER)
+                .withImage(IMAGE)
+                .withEnv(env)
+                .withNewResources()
+                .addToRequests("cpu", new io.fabric8.kubernetes.api.model.Quantity("50m"))
+                .addToRequests("memory", new io.fabric8.kubernetes.api.model.Quantity("64Mi"))
+                .endResources()
+                .endContainer()
+                .endSpec()
+                .endTemplate()
+                .endSpec()
+                .endJobTemplate()
+                .endSpec()
+                .build());
     }
 
     private void scheduleNext(Instant after) {
@@ -300,12 +297,7 @@ public final class LabJobs implements AutoCloseable {
     /** The CronJob controller at a scheduled time: a Job from the current template, unless suspended or busy. */
     private void fire(Instant scheduled) {
         try {
-            CronJob cj = client.batch()
-                    .v1()
-                    .cronjobs()
-                    .inNamespace(spec.namespace())
-                    .withName(spec.name())
-                    .get();
+            CronJob cj = api.get(CronJob.class, spec.namespace(), spec.name());
             if (cj == null || closed.get()) {
                 return; // deleted: no more schedule
             }
@@ -316,7 +308,7 @@ public final class LabJobs implements AutoCloseable {
             } else {
                 createScheduledJob(cj, scheduled);
             }
-        } catch (KubernetesClientException e) {
+        } catch (ApiException e) {
             if (!closed.get()) {
                 LOG.warn(
                         "lab CronJob {}/{} could not run at {}: {}",
@@ -331,7 +323,7 @@ public final class LabJobs implements AutoCloseable {
     }
 
     private boolean hasActiveJob(CronJob cj) {
-        return client.batch().v1().jobs().inNamespace(spec.namespace()).list().getItems().stream()
+        return list(Job.class, spec.namespace(), null).stream()
                 .filter(j -> ownedByCronJob(j).isPresent())
                 .anyMatch(j -> !finished(j));
     }
@@ -365,63 +357,72 @@ public final class LabJobs implements AutoCloseable {
                 .endMetadata()
                 .withSpec(new JobSpecBuilder(cj.getSpec().getJobTemplate().getSpec()).build())
                 .build();
-        client.batch().v1().jobs().inNamespace(spec.namespace()).resource(job).create();
+        api.create(job);
         editCronJobStatus(s -> s.setLastScheduleTime(scheduled.toString()));
     }
 
     /**
-     * Writes the CronJob's status as its controller would: a stale version's 409 (the Job thread and the schedule
-     * thread both write it, and so may a user) is retried with a fresh read, so no write is lost.
+     * Writes the CronJob's status as its controller would. The Job threads and the schedule thread all write it (and
+     * so may a user); each write is one atomic step on the stored object, so none is lost.
      */
     private void editCronJobStatus(java.util.function.Consumer<CronJobStatus> change) {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                client.batch()
-                        .v1()
-                        .cronjobs()
-                        .inNamespace(spec.namespace())
-                        .withName(spec.name())
-                        .editStatus(cj -> {
-                            if (cj.getStatus() == null) {
-                                cj.setStatus(new CronJobStatus());
-                            }
-                            change.accept(cj.getStatus());
-                            return cj;
-                        });
-                return;
-            } catch (KubernetesClientException e) {
-                if (e.getCode() != 409 || attempt >= 10) {
-                    LOG.debug("CronJob status not updated: {}", e.getMessage());
-                    return;
+        try {
+            api.edit(CronJob.class, spec.namespace(), spec.name(), cj -> {
+                if (cj.getStatus() == null) {
+                    cj.setStatus(new CronJobStatus());
                 }
-            }
+                change.accept(cj.getStatus());
+                return cj;
+            });
+        } catch (ApiException e) {
+            LOG.debug("CronJob status not updated: {}", e.getMessage());
         }
     }
 
     // ---------------------------------------------------------------- Jobs
 
-    private ResourceEventHandler<Job> handler() {
-        return new ResourceEventHandler<>() {
-            @Override
-            public void onAdd(Job job) {
-                consider(job);
+    /**
+     * Reads every Job once, then follows the store's Job changes (the listener is added under the store's lock, so
+     * nothing falls between the read and the first change), as the Job controller's informer would.
+     */
+    private void follow() {
+        ApiResources.Type jobs = LabApi.type(Job.class);
+        api.store().atomically(() -> {
+            for (ObjectNode o :
+                    api.store().list(jobs, null, Selectors.Filter.ALL).items()) {
+                changed(new ApiStore.Change(jobs, 0, null, o));
             }
+            api.store().addListener(listener);
+            return null;
+        });
+    }
 
-            @Override
-            public void onUpdate(Job oldJob, Job newJob) {
-                consider(newJob);
-            }
-
-            @Override
-            public void onDelete(Job job, boolean deletedFinalStateUnknown) {
-                seen.remove(key(job));
-                Run run = runs.remove(key(job));
-                if (run != null) {
-                    run.cancel();
+    /** A store change (under the store's lock): a Job's is handed to the Job events thread. */
+    private void changed(ApiStore.Change c) {
+        if (closed.get() || !c.type().equals(LabApi.type(Job.class))) {
+            return;
+        }
+        try {
+            jobEvents.execute(() -> {
+                if (c.after() != null) {
+                    consider(api.read(c.after(), Job.class));
+                } else {
+                    deleted(api.read(c.before(), Job.class));
                 }
-                collectPods(job);
-            }
-        };
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
+    }
+
+    /** A deleted Job's run stops, and its pods go too (the garbage collector). */
+    private void deleted(Job job) {
+        seen.remove(key(job));
+        Run run = runs.remove(key(job));
+        if (run != null) {
+            run.cancel();
+        }
+        collectPods(job);
     }
 
     private Optional<OwnerReference> ownedByCronJob(Job job) {
@@ -471,18 +472,23 @@ public final class LabJobs implements AutoCloseable {
             return;
         }
         try {
-            for (Pod p : client.pods()
-                    .inNamespace(job.getMetadata().getNamespace())
-                    .withLabel(JOB_NAME_LABEL, job.getMetadata().getName())
-                    .list()
-                    .getItems()) {
-                client.pods()
-                        .inNamespace(p.getMetadata().getNamespace())
-                        .withName(p.getMetadata().getName())
-                        .delete();
+            for (Pod p : list(
+                    Pod.class,
+                    job.getMetadata().getNamespace(),
+                    JOB_NAME_LABEL + "=" + job.getMetadata().getName())) {
+                try {
+                    api.delete(
+                            Pod.class,
+                            p.getMetadata().getNamespace(),
+                            p.getMetadata().getName());
+                } catch (ApiException e) {
+                    if (e.code != 404) {
+                        throw e;
+                    }
+                }
                 logs.remove(p.getMetadata().getNamespace(), p.getMetadata().getName());
             }
-        } catch (KubernetesClientException e) {
+        } catch (ApiException e) {
             LOG.debug("pods of Job {} not collected: {}", key(job), e.getMessage());
         }
     }
@@ -514,7 +520,7 @@ public final class LabJobs implements AutoCloseable {
                 execute();
             } catch (InterruptedException e) {
                 LOG.debug("Job {}/{} cancelled", ns, name);
-            } catch (KubernetesClientException e) {
+            } catch (ApiException e) {
                 if (!closed.get() && cancelled.getCount() > 0) {
                     LOG.warn("lab Job {}/{} stopped: {}", ns, name, e.getMessage());
                 }
@@ -526,12 +532,12 @@ public final class LabJobs implements AutoCloseable {
         }
 
         private void execute() throws InterruptedException {
-            Job job = jobs().withName(name).get();
+            Job job = api.get(Job.class, ns, name);
             if (job == null) {
                 return;
             }
             if (job.getMetadata().getUid() == null) {
-                job = jobs().withName(name).edit(j -> {
+                job = api.edit(Job.class, ns, name, j -> {
                     j.getMetadata().setUid(UUID.randomUUID().toString());
                     return j;
                 });
@@ -667,13 +673,13 @@ public final class LabJobs implements AutoCloseable {
             Node node = chooseNode(pod);
             while (node == null) {
                 // no node fits: the pod is Pending and Unschedulable until one does
-                if (pods().withName(podName).get() == null) {
+                if (api.get(Pod.class, ns, podName) == null) {
                     pod.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder()
                             .withPhase("Pending")
                             .withConditions(podCondition("PodScheduled", "False", "Unschedulable"))
                             .build());
                     logs.register(ns, podName, container);
-                    pods().resource(pod).create();
+                    api.create(pod);
                 }
                 pause(UNSCHEDULABLE_RETRY);
                 node = chooseNode(pod);
@@ -698,10 +704,10 @@ public final class LabJobs implements AutoCloseable {
                             false))
                     .build());
             logs.register(ns, podName, container);
-            if (pods().withName(podName).get() == null) {
-                pods().resource(pod).create();
+            if (api.get(Pod.class, ns, podName) == null) {
+                api.create(pod);
             } else {
-                pods().withName(podName).edit(p -> {
+                api.edit(Pod.class, ns, podName, p -> {
                     p.getSpec().setNodeName(chosen.getMetadata().getName());
                     p.setStatus(pod.getStatus());
                     return p;
@@ -712,7 +718,7 @@ public final class LabJobs implements AutoCloseable {
                 env = environment(podSpec);
             } catch (IllegalStateException e) {
                 logs.waiting(ns, podName, "CreateContainerConfigError");
-                pods().withName(podName).edit(p -> {
+                api.edit(Pod.class, ns, podName, p -> {
                     p.getStatus()
                             .setContainerStatuses(List.of(containerStatus(
                                     container,
@@ -730,7 +736,7 @@ public final class LabJobs implements AutoCloseable {
             pause(CONTAINER_START);
             Instant started = clock.now();
             logs.started(ns, podName);
-            pods().withName(podName).edit(p -> {
+            api.edit(Pod.class, ns, podName, p -> {
                 p.getStatus().setPhase("Running");
                 p.getStatus().setStartTime(started.toString());
                 p.getStatus()
@@ -769,7 +775,7 @@ public final class LabJobs implements AutoCloseable {
             });
             Instant finished = clock.now();
             String reason = exit == 0 ? "PodCompleted" : "PodFailed";
-            pods().withName(podName).edit(p -> {
+            api.edit(Pod.class, ns, podName, p -> {
                 p.getStatus().setPhase(exit == 0 ? "Succeeded" : "Failed");
                 p.getStatus()
                         .setConditions(List.of(
@@ -795,27 +801,13 @@ public final class LabJobs implements AutoCloseable {
         }
 
         private void editJobStatus(java.util.function.Consumer<JobStatus> change) {
-            jobs().withName(name).editStatus(j -> {
+            api.edit(Job.class, ns, name, j -> {
                 if (j.getStatus() == null) {
                     j.setStatus(new JobStatus());
                 }
                 change.accept(j.getStatus());
                 return j;
             });
-        }
-
-        private io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<
-                        Job,
-                        io.fabric8.kubernetes.api.model.batch.v1.JobList,
-                        io.fabric8.kubernetes.client.dsl.ScalableResource<Job>>
-                jobs() {
-            return client.batch().v1().jobs().inNamespace(ns);
-        }
-
-        private io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<
-                        Pod, io.fabric8.kubernetes.api.model.PodList, io.fabric8.kubernetes.client.dsl.PodResource>
-                pods() {
-            return client.pods().inNamespace(ns);
         }
 
         /** The container's environment, with {@code secretKeyRef}s read from their Secrets. */
@@ -830,8 +822,7 @@ public final class LabJobs implements AutoCloseable {
                 if (e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null) {
                     SecretKeySelector ref = e.getValueFrom().getSecretKeyRef();
                     io.fabric8.kubernetes.api.model.Secret s = secrets.computeIfAbsent(
-                            ref.getName(),
-                            n -> client.secrets().inNamespace(ns).withName(n).get());
+                            ref.getName(), n -> api.get(io.fabric8.kubernetes.api.model.Secret.class, ns, n));
                     if (s == null) {
                         throw new IllegalStateException("secret \"" + ref.getName() + "\" not found");
                     }
@@ -854,12 +845,20 @@ public final class LabJobs implements AutoCloseable {
 
     /** The node the pod goes to: one that fits, on-demand first (a CronJob's pod should not ride on Spot). */
     private Node chooseNode(Pod pod) {
-        return client.nodes().list().getItems().stream()
+        return list(Node.class, null, null).stream()
                 .filter(n -> LabScheduler.fits(pod, n))
                 .min(Comparator.comparing((Node n) -> !"ON_DEMAND"
                                 .equals(LabController.labelsOf(n.getMetadata()).get("eks.amazonaws.com/capacityType")))
                         .thenComparing(n -> n.getMetadata().getName()))
                 .orElse(null);
+    }
+
+    /** The stored objects of a type in a namespace (null: all), with the labels the selector asks for (null: any). */
+    private <T extends HasMetadata> List<T> list(Class<T> c, String namespace, String labelSelector) {
+        ApiResources.Type t = LabApi.type(c);
+        return api.store().list(t, namespace, Selectors.parse(t, labelSelector, null)).items().stream()
+                .map(o -> api.read(o, c))
+                .toList();
     }
 
     private JobCondition condition(String type, String reason, String message, Instant at) {
@@ -907,16 +906,14 @@ public final class LabJobs implements AutoCloseable {
         };
     }
 
-    /** Stops the schedule and the informer, and cancels every run. Idempotent. */
+    /** Stops the schedule and following Jobs, and cancels every run. Idempotent. */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        SharedIndexInformer<Job> i = informer;
-        if (i != null) {
-            i.close();
-        }
+        api.store().removeListener(listener);
+        jobEvents.shutdownNow();
         runs.values().forEach(Run::cancel);
         timer.shutdownNow();
         runners.shutdownNow();
