@@ -107,6 +107,14 @@ final class LabApi {
         return o == null ? null : read(o, c);
     }
 
+    /** The stored objects of a type in a namespace (null: all), with the labels the selector asks for (null: any). */
+    <T extends HasMetadata> List<T> list(Class<T> c, String namespace, String labelSelector) {
+        ApiResources.Type t = type(c);
+        return store.list(t, namespace, Selectors.parse(t, labelSelector, null)).items().stream()
+                .map(o -> read(o, c))
+                .toList();
+    }
+
     /**
      * Creates the object; returns it with what the store set (name, uid, creationTimestamp, resourceVersion,
      * generation, a pod's default phase). The object is not read back: the lab's writers keep what they wrote.

@@ -8,7 +8,6 @@ import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Node;
@@ -323,7 +322,7 @@ public final class LabJobs implements AutoCloseable {
     }
 
     private boolean hasActiveJob(CronJob cj) {
-        return list(Job.class, spec.namespace(), null).stream()
+        return api.list(Job.class, spec.namespace(), null).stream()
                 .filter(j -> ownedByCronJob(j).isPresent())
                 .anyMatch(j -> !finished(j));
     }
@@ -472,7 +471,7 @@ public final class LabJobs implements AutoCloseable {
             return;
         }
         try {
-            for (Pod p : list(
+            for (Pod p : api.list(
                     Pod.class,
                     job.getMetadata().getNamespace(),
                     JOB_NAME_LABEL + "=" + job.getMetadata().getName())) {
@@ -845,20 +844,12 @@ public final class LabJobs implements AutoCloseable {
 
     /** The node the pod goes to: one that fits, on-demand first (a CronJob's pod should not ride on Spot). */
     private Node chooseNode(Pod pod) {
-        return list(Node.class, null, null).stream()
+        return api.list(Node.class, null, null).stream()
                 .filter(n -> LabScheduler.fits(pod, n))
                 .min(Comparator.comparing((Node n) -> !"ON_DEMAND"
                                 .equals(LabController.labelsOf(n.getMetadata()).get("eks.amazonaws.com/capacityType")))
                         .thenComparing(n -> n.getMetadata().getName()))
                 .orElse(null);
-    }
-
-    /** The stored objects of a type in a namespace (null: all), with the labels the selector asks for (null: any). */
-    private <T extends HasMetadata> List<T> list(Class<T> c, String namespace, String labelSelector) {
-        ApiResources.Type t = LabApi.type(c);
-        return api.store().list(t, namespace, Selectors.parse(t, labelSelector, null)).items().stream()
-                .map(o -> api.read(o, c))
-                .toList();
     }
 
     private JobCondition condition(String type, String reason, String message, Instant at) {
